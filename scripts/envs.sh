@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Find or build every environment the tests and the demo need, and reuse them
+# when they are already there.  Sourced by scripts/test.sh and scripts/run.sh;
+# run directly to build them all:  bash scripts/envs.sh
+#
+#   ha2025   Python 3.13 (pyenv) + Home Assistant 2025.4.4 test harness
+#   ha2026   Python 3.14 in a Debian sid chroot + Home Assistant 2026.10.4 harness
+#   pm-X.Y.Z one small venv per pymodbus version of the transport matrix
+#
+# Everything lives under $WALLBOX_CACHE (default ~/.cache/wallbox-modbus), outside
+# the checkout, so a fresh clone on the same machine reuses what exists.
+set -euo pipefail
+
+WALLBOX_CACHE=${WALLBOX_CACHE:-$HOME/.cache/wallbox-modbus}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HA2025_PHCC=0.13.236   # pins homeassistant==2025.4.4
+HA2026_PHCC=0.13.375   # pins homeassistant==2026.10.4
+PYMODBUS_MATRIX=(3.8.3 3.9.2 3.11.2 3.13.1 3.16.1)
+# pymodbus that each Home Assistant release forces on integrations.
+HA2025_PYMODBUS=3.8.3
+HA2026_PYMODBUS=3.13.1
+CHROOT="$WALLBOX_CACHE/sid-chroot"
+ENV_VERSION=3   # bump to force a rebuild when the lists below change
+
+log() { printf '[envs] %s\n' "$*" >&2; }
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "apt-get install ${missing[*]}"
+  if [ ! -f "$WALLBOX_CACHE/.apt-updated" ]; then
+    apt-get update -qq >&2 && mkdir -p "$WALLBOX_CACHE" && touch "$WALLBOX_CACHE/.apt-updated"
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+}
+
+python313() {
+  local p
+  for p in "$(pyenv root 2>/dev/null)/versions/3.13.0/bin/python3" "$(command -v python3.13 || true)"; do
+    [ -n "$p" ] && [ -x "$p" ] && { echo "$p"; return 0; }
+  done
+  log "no Python 3.13 found (pyenv 3.13.0 or python3.13 on PATH)"; return 1
+}
+
+uv_bin() {
+  local uvv="$WALLBOX_CACHE/uv"
+  if [ ! -x "$uvv/bin/uv" ]; then
+    log "installing uv"
+    python3 -m venv "$uvv" >&2 && "$uvv/bin/pip" install -q uv >&2
+  fi
+  echo "$uvv/bin/uv"
+}
+
+# uv_venv DIR PYTHON PACKAGES... : a venv with exactly these requirements.
+uv_venv() {
+  local dir=$1 py=$2; shift 2
+  local stamp="$dir/.wallbox-env" want="$ENV_VERSION $*"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  local uv; uv=$(uv_bin)
+  log "building $dir"
+  rm -rf "$dir"
+  "$uv" venv -q --python "$py" "$dir" >&2
+  SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt UV_NATIVE_TLS=1 \
+    "$uv" pip install -q --python "$dir/bin/python" "$@" >&2
+  echo "$want" > "$stamp"
+}
+
+DEV_TOOLS=(ruff==0.14.5 mypy==1.18.2 pyModbusTCP==0.3.1 pytest-cov)
+
+ensure_ha2025() {
+  uv_venv "$WALLBOX_CACHE/ha2025" "$(python313)" \
+    "pytest-homeassistant-custom-component==$HA2025_PHCC" "pymodbus==$HA2025_PYMODBUS" \
+    "${DEV_TOOLS[@]}" playwright==1.55.0
+  echo "$WALLBOX_CACHE/ha2025"
+}
+
+ensure_pymodbus() {
+  local v=$1
+  uv_venv "$WALLBOX_CACHE/pm-$v" "$(python313)" "pymodbus==$v" pytest pytest-asyncio==0.26.0 pyModbusTCP==0.3.1
+  echo "$WALLBOX_CACHE/pm-$v"
+}
+
+chroot_mount() {
+  mountpoint -q "$CHROOT/proc" || mount -t proc proc "$CHROOT/proc"
+  mountpoint -q "$CHROOT/dev" || mount --bind /dev "$CHROOT/dev"
+  mkdir -p "$CHROOT/src"
+}
+
+chroot_umount() {
+  for m in "$CHROOT/src" "$CHROOT/dev" "$CHROOT/proc"; do
+    mountpoint -q "$m" && umount -l "$m" || true
+  done
+}
+
+ensure_ha2026() {
+  local stamp="$CHROOT/.wallbox-env" want="$ENV_VERSION $HA2026_PHCC $HA2026_PYMODBUS ${DEV_TOOLS[*]}"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then echo "$CHROOT"; return 0; fi
+  if [ ! -x "$CHROOT/usr/bin/python3.14" ]; then
+    apt_install debootstrap
+    local mirror
+    mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+    mirror=${mirror:-http://deb.debian.org/debian}
+    log "debootstrap Debian sid with python3.14 into $CHROOT (about a minute)"
+    rm -rf "$CHROOT"; mkdir -p "$CHROOT"
+    debootstrap --variant=minbase --include=python3.14,python3.14-venv,ca-certificates sid "$CHROOT" "$mirror" >&2
+  fi
+  cp /etc/resolv.conf "$CHROOT/etc/resolv.conf"
+  mkdir -p "$CHROOT/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$CHROOT/usr/local/share/ca-certificates/" 2>/dev/null || true
+  chroot "$CHROOT" update-ca-certificates >/dev/null 2>&1 || true
+  chroot_mount
+  trap chroot_umount EXIT
+  log "installing Home Assistant 2026.10.4 test harness in the chroot (about three minutes)"
+  rm -rf "$CHROOT/opt/venv"
+  chroot "$CHROOT" python3.14 -m venv /opt/venv >&2
+  chroot "$CHROOT" env PIP_CERT=/etc/ssl/certs/ca-certificates.crt PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    /opt/venv/bin/pip install -q "pytest-homeassistant-custom-component==$HA2026_PHCC" \
+    "pymodbus==$HA2026_PYMODBUS" "${DEV_TOOLS[@]}" >&2
+  chroot_umount
+  trap - EXIT
+  echo "$want" > "$stamp"
+  echo "$CHROOT"
+}
+
+# Run a command inside the chroot with the checkout bind-mounted at /src.
+in_chroot() {
+  chroot_mount
+  mountpoint -q "$CHROOT/src" || mount --bind "$ROOT" "$CHROOT/src"
+  local rc=0
+  chroot "$CHROOT" /usr/bin/env -i PATH=/opt/venv/bin:/usr/bin:/bin HOME=/root LANG=C.UTF-8 \
+    PYTHONDONTWRITEBYTECODE=1 "$@" || rc=$?
+  chroot_umount
+  return $rc
+}
+
+ensure_system_tools() {
+  apt_install mbpoll
+}
+
+# Debian's Chromium for the browser test (Playwright cannot download browsers here).
+ensure_browser() {
+  apt_install chromium
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  ensure_system_tools
+  ensure_ha2025 >/dev/null
+  for v in "${PYMODBUS_MATRIX[@]}"; do ensure_pymodbus "$v" >/dev/null; done
+  ensure_ha2026 >/dev/null
+  log "all environments ready under $WALLBOX_CACHE"
+fi

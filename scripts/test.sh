@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The test command.  Builds or reuses every environment (scripts/envs.sh), then:
+#   1. ruff and mypy --strict on the integration and the device layer
+#   2. device-layer and simulator tests on every pymodbus version Home Assistant pins
+#      (3.8.3, 3.9.2, 3.11.2, 3.13.1) and the newest (3.16.1)
+#   3. Home Assistant tests on 2025.4.4 / Python 3.13 (with coverage) and
+#      2026.10.4 / Python 3.14 (Debian sid chroot)
+#   4. the browser end-to-end test (headless Chromium, real Home Assistant)
+#   5. the planner benchmark (prints figures; asserts nothing about speed)
+# Usage: scripts/test.sh [--quick]   (--quick: one pymodbus version, no chroot, no browser)
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+# shellcheck source=scripts/envs.sh
+source scripts/envs.sh
+set +e
+
+QUICK=0
+[ "${1:-}" = "--quick" ] && QUICK=1
+RESULTS=$(mktemp -d)
+FAILED_STEPS=()
+step() { printf '\n=== %s\n' "$*"; }
+run() {  # run NAME CMD...: record a failure without stopping
+  local name=$1; shift
+  "$@"; local rc=$?
+  if [ $rc -ne 0 ]; then FAILED_STEPS+=("$name (exit $rc)"); fi
+  return 0
+}
+
+set -e
+ensure_system_tools
+HA2025=$(ensure_ha2025)
+set +e
+
+step "lint: ruff + mypy"
+run ruff "$HA2025/bin/ruff" check custom_components simulators tests scripts
+run mypy-device "$HA2025/bin/mypy" --strict custom_components/wallbox_modbus/charger simulators
+run mypy-integration "$HA2025/bin/mypy" custom_components/wallbox_modbus
+
+versions=("${PYMODBUS_MATRIX[@]}")
+[ $QUICK = 1 ] && versions=(3.13.1)
+for v in "${versions[@]}"; do
+  step "device layer + simulators on pymodbus $v"
+  PM=$(ensure_pymodbus "$v") || { FAILED_STEPS+=("env pymodbus $v"); continue; }
+  run "pymodbus $v" "$PM/bin/python" -m pytest tests/charger tests/sim -q -p no:cacheprovider \
+    --junitxml="$RESULTS/pymodbus-$v.xml"
+done
+
+step "Home Assistant 2025.4.4 (Python 3.13, pymodbus $HA2025_PYMODBUS)"
+run "HA 2025.4.4" "$HA2025/bin/python" -m pytest tests/ha -q -p no:cacheprovider \
+  --cov=custom_components/wallbox_modbus --cov-report=term-missing:skip-covered \
+  --cov-fail-under=95 --junitxml="$RESULTS/ha2025.xml"
+
+if [ $QUICK = 0 ]; then
+  step "Home Assistant 2026.10.4 (Python 3.14 chroot, pymodbus $HA2026_PYMODBUS)"
+  if ensure_ha2026 >/dev/null; then
+    mkdir -p "$ROOT/artifacts"
+    run "HA 2026.10.4" in_chroot sh -c "cd /src && python -m pytest tests/ha -q -p no:cacheprovider --junitxml=/src/artifacts/ha2026.xml"
+    cp "$ROOT/artifacts/ha2026.xml" "$RESULTS/ha2026.xml" 2>/dev/null
+  else
+    FAILED_STEPS+=("env HA 2026.10.4")
+  fi
+
+  if [ -d tests/e2e ] && ls tests/e2e/test_*.py >/dev/null 2>&1; then
+    step "browser end-to-end (headless Chromium)"
+    ensure_browser
+    run "browser" "$HA2025/bin/python" -m pytest tests/e2e -q -p no:cacheprovider \
+      -p no:pytest_homeassistant_custom_component --junitxml="$RESULTS/e2e.xml"
+  fi
+fi
+
+step "planner benchmark"
+PM=$(ensure_pymodbus 3.13.1)
+run "benchmark" "$PM/bin/python" scripts/bench_planner.py
+
+step "summary"
+"$HA2025/bin/python" - "$RESULTS" <<'PY'
+import sys, pathlib, xml.etree.ElementTree as ET
+tot = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+for f in sorted(pathlib.Path(sys.argv[1]).glob("*.xml")):
+    root = ET.parse(f).getroot()
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    c = {k: sum(int(s.get(k, 0)) for s in suites) for k in tot}
+    for k in tot: tot[k] += c[k]
+    print(f"  {f.stem:18} {c['tests'] - c['failures'] - c['errors'] - c['skipped']:4} passed, "
+          f"{c['failures'] + c['errors']} failed, {c['skipped']} skipped")
+passed = tot["tests"] - tot["failures"] - tot["errors"] - tot["skipped"]
+print(f"wallbox: {passed} passed, {tot['failures'] + tot['errors']} failed, {tot['skipped']} skipped")
+PY
+if [ ${#FAILED_STEPS[@]} -ne 0 ]; then
+  printf 'FAILED: %s\n' "${FAILED_STEPS[@]}"
+  exit 1
+fi
+echo "all steps passed"

@@ -1,0 +1,129 @@
+"""A register bank built from a register map.
+
+It serves exactly the addresses the map documents for the simulated variant
+and layout (anything else answers exception 2), keeps values in the map's
+own encoding, checks writes against the map's valid values (exception 3),
+and lets a family simulator react to writes and to the passing of time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from charger.codec import decode, encode
+from charger.const import Table
+from charger.registers import Point, RegisterMap, load_map
+
+from .modbus_server import ModbusReply
+
+WriteHook = Callable[[Point, int], None]
+
+
+class MapBank:
+    """Registers of one simulated box, addressed by the map's keys."""
+
+    def __init__(
+        self,
+        map_name: str,
+        variant: str,
+        *,
+        layout: tuple[int, ...] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        extra: list[Point] | None = None,
+    ) -> None:
+        self.map: RegisterMap = load_map(map_name)
+        self.variant = variant
+        self.layout = layout
+        self.clock = clock
+        self.points = {p.id: p for p in self.map.available_points(variant, layout)}
+        for point in extra or []:
+            self.points[point.id] = point
+        self._words: dict[Table, dict[int, int]] = {Table.INPUT: {}, Table.HOLDING: {}}
+        self._owner: dict[tuple[Table, int], Point] = {}
+        for point in self.points.values():
+            for address in range(point.address, point.end):
+                self._words[point.table][address] = 0
+                self._owner[(point.table, address)] = point
+        for rng in self.map.safe_ranges:
+            # The map says the box serves these although they hold no documented point.
+            for address in range(rng.start, rng.end + 1):
+                self._words[rng.table].setdefault(address, 0)
+        self.hooks: dict[str, WriteHook] = {}
+        self.transactions = 0
+        self.last_transaction: float | None = None
+        self.on_transaction: Callable[[], None] | None = None
+        self.before_request: Callable[[], None] | None = None
+
+    # ------------------------------------------------------------ by key
+
+    def has(self, point_id: str) -> bool:
+        return point_id in self.points
+
+    def set(self, point_id: str, value: Any) -> None:
+        """Store an engineering value (or mapped value) in the point's registers."""
+        point = self.points[point_id]
+        for offset, word in enumerate(encode(point, value)):
+            self._words[point.table][point.address + offset] = word
+
+    def set_raw(self, point_id: str, raw: int) -> None:
+        point = self.points[point_id]
+        self._words[point.table][point.address] = raw
+
+    def get(self, point_id: str) -> Any:
+        point = self.points[point_id]
+        return decode(point, self.words(point))
+
+    def raw(self, point_id: str) -> int:
+        point = self.points[point_id]
+        return self._words[point.table][point.address]
+
+    def words(self, point: Point) -> list[int]:
+        return [self._words[point.table][a] for a in range(point.address, point.end)]
+
+    def remove(self, point_id: str) -> None:
+        """Stop serving a point (a firmware that lacks a documented register)."""
+        point = self.points.pop(point_id)
+        for address in range(point.address, point.end):
+            del self._words[point.table][address]
+            del self._owner[(point.table, address)]
+
+    # ------------------------------------------------------------ RegisterBank
+
+    def read(self, table: str, address: int, count: int) -> list[int]:
+        words = self._words[Table(table)]
+        if any(a not in words for a in range(address, address + count)):
+            raise ModbusReply(2)
+        owners = (self._owner.get((Table(table), a)) for a in range(address, address + count))
+        if any(p is not None and not p.readable for p in owners):
+            raise ModbusReply(2)
+        if self.before_request is not None:
+            self.before_request()
+        return [words[a] for a in range(address, address + count)]
+
+    def write(self, address: int, values: list[int]) -> None:
+        if self.before_request is not None:
+            self.before_request()
+        holding = self._words[Table.HOLDING]
+        if any(address + i not in holding for i in range(len(values))):
+            raise ModbusReply(2)
+        for offset, raw in enumerate(values):
+            point = self._owner.get((Table.HOLDING, address + offset))
+            if point is None or not point.writable:
+                raise ModbusReply(2)
+            if point.count == 1 and point.write is not None and not point.write.allows(raw):
+                raise ModbusReply(3)
+        for offset, raw in enumerate(values):
+            point = self._owner[(Table.HOLDING, address + offset)]
+            if point.readable:
+                holding[address + offset] = raw
+            hook = self.hooks.get(point.id)
+            if hook is not None:
+                hook(point, raw)
+
+    def transaction(self) -> None:
+        self.transactions += 1
+        self.last_transaction = self.clock()
+        if self.on_transaction is not None:
+            self.on_transaction()

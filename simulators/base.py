@@ -1,0 +1,193 @@
+"""What every simulated wallbox shares: a server, a bank, cars and a clock.
+
+Time is evaluated lazily: on every request the simulator first catches up
+with the clock (energy, session time, watchdogs), so tests that freeze or
+move time see the same behaviour as the demo running in real time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .bank import MapBank
+from .modbus_server import ModbusTcpServer
+
+_LOGGER = logging.getLogger(__name__)
+
+NOMINAL_VOLTAGE = 230
+
+
+@dataclass
+class Car:
+    """A simulated car on one connector."""
+
+    plugged: bool = False
+    wants_charge: bool = True
+    max_current: float = 16.0  # what the car's onboard charger takes per phase
+    phases: int = 3
+
+    def draw(self, limit: float) -> float:
+        """Current per phase the car draws under a limit (IEC 61851: nothing below 6 A)."""
+        if not self.plugged or not self.wants_charge or limit < 6:
+            return 0.0
+        return min(limit, self.max_current)
+
+
+@dataclass
+class Session:
+    """Energy and time of the current (or last) charging session on a connector."""
+
+    energy_wh: float = 0.0
+    seconds: float = 0.0
+    started: dt.datetime | None = None
+    ended: dt.datetime | None = None
+
+
+class WallboxSimulator:
+    """Base of the family simulators."""
+
+    map_name: ClassVar[str]
+    variant: ClassVar[str]
+    default_unit_id: ClassVar[int | None] = None
+    max_connections: ClassVar[int | None] = None
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        unit_id: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], dt.datetime] = dt.datetime.now,
+        layout: tuple[int, ...] | None = None,
+        connectors: int = 1,
+    ) -> None:
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.bank = MapBank(self.map_name, self.variant, layout=layout, clock=clock)
+        self.server = ModbusTcpServer(
+            self.bank,
+            host=host,
+            port=port,
+            unit_id=unit_id,
+            max_connections=self.max_connections,
+        )
+        self.cars = {c: Car() for c in range(1, connectors + 1)}
+        self.sessions = {c: Session() for c in range(1, connectors + 1)}
+        self.energy_total_wh = 0.0
+        self.frozen_values = False
+        self._last_update = clock()
+        self.bank.before_request = self.update
+        self.events: list[str] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    async def start(self) -> None:
+        self.setup()
+        self.update()
+        await self.server.start()
+
+    async def stop(self) -> None:
+        await self.server.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        self._tasks.clear()
+
+    def setup(self) -> None:
+        """Family hook: identity and defaults."""
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def drop_connections(self) -> None:
+        """The box resets every TCP connection."""
+        self.spawn(self.server.drop_connections())
+
+    # ------------------------------------------------------------ car
+
+    def plug(self, connector: int = 1, *, max_current: float = 16.0, phases: int = 3) -> None:
+        car = self.cars[connector]
+        car.plugged, car.max_current, car.phases, car.wants_charge = True, max_current, phases, True
+        self.sessions[connector] = Session(started=self.wall_clock())
+        self.events.append(f"plug {connector}")
+        self.update()
+
+    def unplug(self, connector: int = 1) -> None:
+        self.update()
+        self.cars[connector].plugged = False
+        self.sessions[connector].ended = self.wall_clock()
+        self.events.append(f"unplug {connector}")
+        self.on_unplug(connector)
+        self.update()
+
+    def on_unplug(self, connector: int) -> None:
+        """Family hook."""
+
+    def car_full(self, connector: int = 1) -> None:
+        self.cars[connector].wants_charge = False
+        self.update()
+
+    # ------------------------------------------------------------ time
+
+    def limit(self, connector: int) -> float:
+        """The current per phase the box offers the car now (family specific)."""
+        raise NotImplementedError
+
+    def update(self) -> None:
+        """Catch up with the clock: watchdogs, energy, then the registers."""
+        now = self.clock()
+        elapsed = max(0.0, now - self._last_update)
+        self._last_update = now
+        self.check_timers(now)
+        if self.frozen_values:
+            return
+        for connector, car in self.cars.items():
+            amps = car.draw(self.limit(connector))
+            watts = amps * NOMINAL_VOLTAGE * car.phases
+            if watts:
+                session = self.sessions[connector]
+                session.energy_wh += watts * elapsed / 3600
+                session.seconds += elapsed
+                self.energy_total_wh += watts * elapsed / 3600
+        self.publish()
+
+    def check_timers(self, now: float) -> None:
+        """Family hook: watchdogs and delayed state changes."""
+
+    def publish(self) -> None:
+        """Family hook: write the state into the registers."""
+
+    def advance(self, seconds: float) -> None:
+        """For simulators on a fake clock: run the physics after the clock moved."""
+        self.update()
+
+    def measured(self, connector: int) -> tuple[float, int, float]:
+        """(amps per phase, phases, watts) flowing on a connector now."""
+        car = self.cars[connector]
+        amps = car.draw(self.limit(connector))
+        phases = car.phases if amps else 0
+        return amps, phases, amps * NOMINAL_VOLTAGE * phases
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "model": type(self).__name__,
+            "port": self.port,
+            "cars": {c: vars(car) for c, car in self.cars.items()},
+        }

@@ -1,0 +1,634 @@
+"""Run Home Assistant as a real program: config dir, subprocess, onboarding, REST helpers.
+
+Used by the browser end-to-end tests and by the one-command demo (``run_demo.py``).
+Standard library only, so it imports in any interpreter; ``hass`` itself comes from the
+Home Assistant venv (by default the venv of the running interpreter).
+
+Typical use::
+
+    with start_hass(Path("/tmp/ha"), custom_components=ROOT / "custom_components") as ha:
+        flow = ha.start_config_flow("wallbox_modbus")
+        ha.config_flow_step(flow["flow_id"], {"host": "127.0.0.1", "port": 5020})
+
+Onboarding: the user step goes through ``POST /api/onboarding/users`` exactly as the
+frontend does it.  The other three steps (core_config, analytics, integration) are
+marked done in ``.storage/onboarding`` before the first start instead of being posted:
+posting ``core_config`` makes Home Assistant start the met, radio_browser,
+google_translate and shopping_list config flows, which need packages we do not install
+and the internet we do not have.  The location and units that the core_config step
+would set come from ``configuration.yaml``.  Pass ``onboard_via_http=True`` to post all
+four steps anyway.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_USERNAME = "demo"
+DEFAULT_PASSWORD = "demo1234"
+DEFAULT_NAME = "Demo"
+CREDENTIALS_FILE = "wallbox-e2e-credentials.json"
+LOG_FILE = "home-assistant.log"
+STDOUT_FILE = "hass-stdout.log"
+
+# Integrations set up from configuration.yaml.  Home Assistant adds its own default set
+# (automation, script, scene, person, backup, ...; homeassistant.bootstrap
+# DEFAULT_INTEGRATIONS) whatever the file says.  `default_config` is deliberately absent:
+# it pulls in dhcp, ssdp, zeroconf, bluetooth, cloud, ... and their requirements.
+BASE_INTEGRATIONS: tuple[str, ...] = (
+    "frontend",  # also loads lovelace, repairs, diagnostics, file_upload, ...
+    "config",  # config-entry / device / entity registry APIs and config panels
+    "onboarding",
+    "auth",
+    "person",
+    "api",  # REST API (config-flow API lives in `config`)
+    "websocket_api",
+    "device_automation",  # device page: automations / triggers
+    "search",  # device page: "related" section
+    "system_log",
+)
+# Optional extras for the demo: history graphs in the more-info dialog and a logbook card
+# on the device page.  Both need the recorder (SQLite in the config dir, ~1 s slower).
+HISTORY_INTEGRATIONS: tuple[str, ...] = ("recorder", "history", "logbook")
+
+_ONBOARDING_STEPS_SEEDED = ("core_config", "analytics", "integration")
+
+
+class HassError(RuntimeError):
+    """Home Assistant did not start, or a request to it failed."""
+
+
+class HttpError(HassError):
+    """An HTTP request answered with an error status."""
+
+    def __init__(self, method: str, url: str, status: int, body: str) -> None:
+        super().__init__(f"{method} {url} -> HTTP {status}: {body[:500]}")
+        self.status = status
+        self.body = body
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+def _request(
+    method: str,
+    url: str,
+    *,
+    json_body: Any = None,
+    form: dict[str, str] | None = None,
+    token: str | None = None,
+    timeout: float = 30.0,
+) -> Any:
+    """Send one request; return decoded JSON (or text, or None for an empty body)."""
+    headers: dict[str, str] = {}
+    data: bytes | None = None
+    if json_body is not None:
+        data = json.dumps(json_body).encode()
+        headers["Content-Type"] = "application/json"
+    elif form is not None:
+        data = urllib.parse.urlencode(form).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            raw = resp.read().decode()
+    except urllib.error.HTTPError as err:
+        raise HttpError(method, url, err.code, err.read().decode(errors="replace")) from None
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def find_free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Return True if nothing listens on host:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) != 0
+
+
+# --------------------------------------------------------------------------- config dir
+
+
+def write_config(
+    config_dir: Path,
+    port: int,
+    *,
+    custom_components: Path | None = None,
+    integrations: Sequence[str] = BASE_INTEGRATIONS,
+    debug_loggers: Sequence[str] = ("custom_components.wallbox_modbus",),
+    extra_yaml: str = "",
+    seed_onboarding: bool = True,
+) -> None:
+    """Create or refresh a config dir: configuration.yaml, custom_components link, storage.
+
+    configuration.yaml is rewritten at every call (the port may change); `.storage` and
+    the database are kept, so an onboarded config dir stays onboarded.
+    """
+    config_dir.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "# Written by tests/e2e/hass_runner.py at every start; edits are lost.",
+        "homeassistant:",
+        "  name: Wallbox Modbus demo",
+        "  latitude: 52.52",
+        "  longitude: 13.405",
+        "  elevation: 34",
+        "  unit_system: metric",
+        "  time_zone: Europe/Berlin",
+        "  country: DE",
+        "  currency: EUR",
+        "  language: en",
+        "http:",
+        "  server_host: 127.0.0.1",
+        f"  server_port: {port}",
+        "logger:",
+        "  default: warning",
+        "  logs:",
+        "    homeassistant.setup: info",
+        "    homeassistant.bootstrap: info",
+        *(f"    {name}: debug" for name in debug_loggers),
+    ]
+    lines += [f"{domain}:" for domain in integrations if domain not in ("logger", "http")]
+    text = "\n".join(lines) + "\n"
+    if extra_yaml:
+        text += extra_yaml.rstrip() + "\n"
+    (config_dir / "configuration.yaml").write_text(text)
+
+    link = config_dir / "custom_components"
+    if link.is_symlink():
+        link.unlink()
+    elif link.exists():
+        raise HassError(f"{link} exists and is not a symlink; refusing to replace it")
+    if custom_components is not None:
+        link.symlink_to(custom_components.resolve(), target_is_directory=True)
+
+    storage = config_dir / ".storage"
+    onboarding = storage / "onboarding"
+    if seed_onboarding and not onboarding.exists():
+        storage.mkdir(exist_ok=True)
+        onboarding.write_text(
+            json.dumps(
+                {
+                    "version": 4,
+                    "minor_version": 1,
+                    "key": "onboarding",
+                    "data": {"done": list(_ONBOARDING_STEPS_SEEDED)},
+                },
+                indent=2,
+            )
+        )
+
+
+# --------------------------------------------------------------------------- process
+
+
+def default_hass_bin() -> Path:
+    """`hass` next to the running interpreter, or $WALLBOX_HASS."""
+    if env := os.environ.get("WALLBOX_HASS"):
+        return Path(env)
+    return Path(sys.executable).with_name("hass")
+
+
+def _die_with_parent() -> None:
+    """preexec_fn: SIGTERM the child when the process that started it dies (Linux)."""
+    with contextlib.suppress(Exception):
+        import ctypes  # noqa: PLC0415
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+@dataclass
+class Timings:
+    """Seconds since the hass process was spawned."""
+
+    http_up: float = 0.0  # first HTTP answer
+    authenticated: float = 0.0  # onboarded or logged in, token in hand
+    running: float = 0.0  # /api/config says state RUNNING
+
+
+@dataclass
+class HassInstance:
+    """A running Home Assistant with a logged-in owner account."""
+
+    base_url: str
+    username: str
+    password: str
+    access_token: str
+    refresh_token: str
+    config_dir: Path
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    onboarded_now: bool = False
+    timings: Timings = field(default_factory=Timings)
+    _token_time: float = field(default_factory=time.monotonic)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    @property
+    def client_id(self) -> str:
+        return self.base_url + "/"
+
+    @property
+    def port(self) -> int:
+        return int(urllib.parse.urlsplit(self.base_url).port or 80)
+
+    def is_running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM, wait up to `timeout`, then SIGKILL.  Return the exit code."""
+        proc = self.process
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                _LOGGER.warning("hass did not stop in %.0f s; killing it", timeout)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+        return proc.returncode
+
+    def __enter__(self) -> HassInstance:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def log_tail(self, lines: int = 40) -> str:
+        return _tail(self.log_path, lines)
+
+    def log_errors(self) -> list[str]:
+        """ERROR/CRITICAL lines of home-assistant.log so far."""
+        if not self.log_path.exists():
+            return []
+        return [
+            line
+            for line in self.log_path.read_text(errors="replace").splitlines()
+            if " ERROR (" in line or " CRITICAL (" in line
+        ]
+
+    # -- REST ------------------------------------------------------------------------
+
+    def token(self) -> str:
+        """A valid access token (refreshed when older than 20 minutes; they last 30)."""
+        if time.monotonic() - self._token_time > 20 * 60:
+            tokens = _request(
+                "POST",
+                f"{self.base_url}/auth/token",
+                form={
+                    "grant_type": "refresh_token",
+                    "refresh_token": self.refresh_token,
+                    "client_id": self.client_id,
+                },
+            )
+            self.access_token = tokens["access_token"]
+            self._token_time = time.monotonic()
+        return self.access_token
+
+    def api(self, method: str, path: str, json_body: Any = None, timeout: float = 30.0) -> Any:
+        """Authenticated request to `path` (e.g. "/api/states"); returns decoded JSON."""
+        return _request(
+            method, self.base_url + path, json_body=json_body, token=self.token(), timeout=timeout
+        )
+
+    def start_config_flow(
+        self, domain: str, *, show_advanced_options: bool = False
+    ) -> dict[str, Any]:
+        """Start a user config flow for `domain`; return the first step (form, abort, ...)."""
+        result: dict[str, Any] = self.api(
+            "POST",
+            "/api/config/config_entries/flow",
+            {"handler": domain, "show_advanced_options": show_advanced_options},
+        )
+        return result
+
+    def config_flow_step(self, flow_id: str, user_input: dict[str, Any]) -> dict[str, Any]:
+        """Post `user_input` to a config flow step; return the next step or the entry."""
+        result: dict[str, Any] = self.api(
+            "POST", f"/api/config/config_entries/flow/{flow_id}", user_input
+        )
+        return result
+
+    def abort_config_flow(self, flow_id: str) -> None:
+        self.api("DELETE", f"/api/config/config_entries/flow/{flow_id}")
+
+    def config_entries(self, domain: str | None = None) -> list[dict[str, Any]]:
+        query = f"?domain={urllib.parse.quote(domain)}" if domain else ""
+        result: list[dict[str, Any]] = self.api(
+            "GET", f"/api/config/config_entries/entry{query}"
+        )
+        return result
+
+    def delete_config_entry(self, entry_id: str) -> None:
+        self.api("DELETE", f"/api/config/config_entries/entry/{entry_id}")
+
+    def states(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.api("GET", "/api/states")
+        return result
+
+
+def _tail(path: Path, lines: int) -> str:
+    if not path.exists():
+        return f"({path} does not exist)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _wait_http(base_url: str, proc: subprocess.Popen[bytes], log: Path, deadline: float) -> None:
+    """Wait until the auth API answers (http, auth and onboarding set up)."""
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise HassError(f"hass exited with {proc.returncode} during start-up:\n{_tail(log, 40)}")
+        try:
+            _request("GET", f"{base_url}/auth/providers", timeout=2)
+            return
+        except (OSError, HassError):
+            time.sleep(0.25)
+    raise HassError(f"no HTTP answer from {base_url} in time:\n{_tail(log, 40)}")
+
+
+def _onboarding_status(base_url: str) -> dict[str, bool] | None:
+    """Step -> done, or None once onboarding is over (its views are then not registered)."""
+    try:
+        steps = _request("GET", f"{base_url}/api/onboarding", timeout=5)
+    except HttpError as err:
+        if err.status == 404:
+            return None
+        raise
+    return {s["step"]: bool(s["done"]) for s in steps}
+
+
+def _exchange_code(base_url: str, code: str) -> dict[str, Any]:
+    tokens: dict[str, Any] = _request(
+        "POST",
+        f"{base_url}/auth/token",
+        form={"grant_type": "authorization_code", "code": code, "client_id": base_url + "/"},
+    )
+    return tokens
+
+
+def _onboard(base_url: str, name: str, username: str, password: str, *, full: bool) -> Any:
+    """Create the owner through the onboarding API; return the token response."""
+    client_id = base_url + "/"
+    res = _request(
+        "POST",
+        f"{base_url}/api/onboarding/users",
+        json_body={
+            "client_id": client_id,
+            "name": name,
+            "username": username,
+            "password": password,
+            "language": "en",
+        },
+    )
+    tokens = _exchange_code(base_url, res["auth_code"])
+    if full:
+        token = tokens["access_token"]
+        _request("POST", f"{base_url}/api/onboarding/core_config", json_body={}, token=token)
+        _request("POST", f"{base_url}/api/onboarding/analytics", json_body={}, token=token)
+        _request(
+            "POST",
+            f"{base_url}/api/onboarding/integration",
+            json_body={"client_id": client_id, "redirect_uri": f"{base_url}/?auth_callback=1"},
+            token=token,
+        )
+    return tokens
+
+
+def login(base_url: str, username: str, password: str) -> dict[str, Any]:
+    """Log in with the local auth provider's login flow; return the token response."""
+    client_id = base_url + "/"
+    flow = _request(
+        "POST",
+        f"{base_url}/auth/login_flow",
+        json_body={
+            "client_id": client_id,
+            "handler": ["homeassistant", None],
+            "redirect_uri": f"{base_url}/?auth_callback=1",
+        },
+    )
+    res = _request(
+        "POST",
+        f"{base_url}/auth/login_flow/{flow['flow_id']}",
+        json_body={"client_id": client_id, "username": username, "password": password},
+    )
+    if res.get("type") != "create_entry":
+        raise HassError(f"login as {username!r} failed: {res}")
+    return _exchange_code(base_url, res["result"])
+
+
+def _wait_running(base_url: str, token: str, proc: subprocess.Popen[bytes], deadline: float) -> None:
+    state = "?"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise HassError(f"hass exited with {proc.returncode}")
+        state = _request("GET", f"{base_url}/api/config", token=token, timeout=5)["state"]
+        if state == "RUNNING":
+            return
+        time.sleep(0.25)
+    raise HassError(f"Home Assistant still {state} at the deadline")
+
+
+def start_hass(
+    config_dir: Path,
+    *,
+    port: int | None = None,
+    custom_components: Path | None = None,
+    username: str = DEFAULT_USERNAME,
+    password: str = DEFAULT_PASSWORD,
+    name: str = DEFAULT_NAME,
+    integrations: Sequence[str] = BASE_INTEGRATIONS,
+    extra_yaml: str = "",
+    hass_bin: Path | None = None,
+    timeout: float = 180.0,
+    allow_runtime_installs: bool = False,
+    onboard_via_http: bool = False,
+    env: dict[str, str] | None = None,
+) -> HassInstance:
+    """Start `hass -c config_dir`, onboard (first time) or log in, wait until RUNNING.
+
+    Credentials of the first run are stored in `config_dir/wallbox-e2e-credentials.json`
+    and reused afterwards (the `username`/`password` arguments then only apply to a
+    fresh config dir).  With `allow_runtime_installs=False` (the default) Home Assistant
+    cannot pip-install anything (uv runs offline without cache), so a missing or
+    conflicting requirement fails like "Requirements for X not found" instead of
+    silently changing the venv.  The caller must `stop()` the instance (or use `with`).
+    """
+    config_dir = config_dir.resolve()
+    port = port or find_free_port()
+    if not port_is_free(port):
+        raise HassError(f"port {port} is already in use")
+    hass_bin = hass_bin or default_hass_bin()
+    if not hass_bin.exists():
+        raise HassError(f"{hass_bin} not found (set WALLBOX_HASS or run inside the HA venv)")
+    cred_file = config_dir / CREDENTIALS_FILE
+    fresh = not (config_dir / ".storage" / "auth").exists()
+    if fresh and cred_file.exists():
+        cred_file.unlink()  # left over from a wiped .storage
+    write_config(
+        config_dir,
+        port,
+        custom_components=custom_components,
+        integrations=integrations,
+        extra_yaml=extra_yaml,
+        seed_onboarding=not onboard_via_http,
+    )
+
+    log_path = config_dir / LOG_FILE
+    child_env = dict(os.environ if env is None else env)
+    if not allow_runtime_installs:
+        child_env.update(UV_OFFLINE="1", UV_NO_CACHE="1", PIP_NO_INDEX="1")
+    cmd = [str(hass_bin), "-c", str(config_dir), "--log-no-color", "--log-file", str(log_path)]
+    started = time.monotonic()
+    deadline = started + timeout
+    with open(config_dir / STDOUT_FILE, "wb") as out:
+        proc = subprocess.Popen(  # noqa: S603
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=child_env,
+            start_new_session=True,  # Ctrl-C in a terminal reaches only us; we stop hass
+            preexec_fn=_die_with_parent,  # noqa: PLW1509
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    timings = Timings()
+    try:
+        _wait_http(base_url, proc, log_path, deadline)
+        timings.http_up = time.monotonic() - started
+        status = _onboarding_status(base_url)
+        onboarded_now = False
+        if status is not None and not status.get("user", False):
+            tokens = _onboard(base_url, name, username, password, full=onboard_via_http)
+            cred_file.write_text(json.dumps({"username": username, "password": password}))
+            cred_file.chmod(0o600)
+            onboarded_now = True
+        else:
+            if not cred_file.exists():
+                raise HassError(
+                    f"{config_dir} was onboarded without this harness ({CREDENTIALS_FILE} "
+                    "missing); delete the config dir or write that file"
+                )
+            creds = json.loads(cred_file.read_text())
+            if (creds["username"], creds["password"]) != (username, password):
+                _LOGGER.warning("using the stored credentials of %s", config_dir)
+            username, password = creds["username"], creds["password"]
+            tokens = login(base_url, username, password)
+        timings.authenticated = time.monotonic() - started
+        _wait_running(base_url, tokens["access_token"], proc, deadline)
+        timings.running = time.monotonic() - started
+    except BaseException:
+        _terminate(proc)
+        raise
+    return HassInstance(
+        base_url=base_url,
+        username=username,
+        password=password,
+        access_token=tokens["access_token"],
+        refresh_token=tokens["refresh_token"],
+        config_dir=config_dir,
+        process=proc,
+        log_path=log_path,
+        onboarded_now=onboarded_now,
+        timings=timings,
+    )
+
+
+def _terminate(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+@contextlib.contextmanager
+def running_hass(config_dir: Path, **kwargs: Any) -> Iterator[HassInstance]:
+    """Context manager around `start_hass` that always stops Home Assistant."""
+    inst = start_hass(config_dir, **kwargs)
+    try:
+        yield inst
+    finally:
+        inst.stop()
+
+
+def wipe_config_dir(config_dir: Path) -> None:
+    """Remove a config dir made by this module (only if it looks like one)."""
+    if not config_dir.exists():
+        return
+    if not (config_dir / "configuration.yaml").exists():
+        raise HassError(f"{config_dir} does not look like a Home Assistant config dir")
+    shutil.rmtree(config_dir)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m hass_runner CONFIG_DIR [PORT]`: start, print timings, stop."""
+    import argparse  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("config_dir", type=Path)
+    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--custom-components", type=Path, default=None)
+    parser.add_argument("--keep-running", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    inst = start_hass(args.config_dir, port=args.port, custom_components=args.custom_components)
+    try:
+        print(
+            f"{inst.base_url} user={inst.username} onboarded_now={inst.onboarded_now} "
+            f"http_up={inst.timings.http_up:.1f}s auth={inst.timings.authenticated:.1f}s "
+            f"running={inst.timings.running:.1f}s"
+        )
+        if args.keep_running:
+            inst.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        inst.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
