@@ -89,6 +89,13 @@ class MapBank:
             del self._words[point.table][address]
             del self._owner[(point.table, address)]
 
+    def unserve(self, table: str, start: int, end: int) -> None:
+        """Refuse addresses start..end (inclusive) that hold no point (a stricter firmware)."""
+        for address in range(start, end + 1):
+            if (Table(table), address) in self._owner:
+                raise ValueError(f"{table} {address} holds a point: use remove()")
+            self._words[Table(table)].pop(address, None)
+
     # ------------------------------------------------------------ RegisterBank
 
     def read(self, table: str, address: int, count: int) -> list[int]:

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from pymodbus.client import AsyncModbusTcpClient
 from pyModbusTCP.server import DataBank, ModbusServer
 
-import charger.transport as transport_module
 from charger.const import Table
 from charger.errors import (
     ChargerConnectionError,
@@ -65,7 +65,7 @@ def pymodbustcp_server() -> Iterator[tuple[ModbusServer, DataBank]]:
 
 @pytest.fixture
 def bank(pymodbustcp_server: tuple[ModbusServer, DataBank]) -> DataBank:
-    server, data = pymodbustcp_server
+    _, data = pymodbustcp_server
     data.set_input_registers(0, [0] * REGISTERS)
     data.set_holding_registers(0, [0] * REGISTERS)
     return data
@@ -107,6 +107,7 @@ class FaultServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self.disconnects = 0
+        self.received = 0
         self.units: list[int] = []
         self.function_codes: list[int] = []
         self._changed = asyncio.Condition()
@@ -158,6 +159,8 @@ class FaultServer:
                 pdu = await reader.readexactly(length - 1)
                 self.units.append(unit)
                 self.function_codes.append(pdu[0])
+                self.received += 1
+                await self._notify()
                 if self.mode == "silent":
                     continue
                 if self.mode == "close":
@@ -219,19 +222,19 @@ def dead_port() -> Iterator[int]:
 def connect_attempts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the transport's TCP connect attempts (pymodbus client connect calls)."""
     attempts: list[int] = []
-    original = transport_module.AsyncModbusTcpClient.connect
+    original = AsyncModbusTcpClient.connect
 
     async def counting_connect(self: Any) -> bool:
         attempts.append(1)
         result: bool = await original(self)
         return result
 
-    monkeypatch.setattr(transport_module.AsyncModbusTcpClient, "connect", counting_connect)
+    monkeypatch.setattr(AsyncModbusTcpClient, "connect", counting_connect)
     return attempts
 
 
 def other_tasks(*exclude: set[asyncio.Task[Any]]) -> set[asyncio.Task[Any]]:
-    tasks = asyncio.all_tasks() - {asyncio.current_task()}  # type: ignore[arg-type]
+    tasks = asyncio.all_tasks() - {asyncio.current_task()}
     for group in exclude:
         tasks -= group
     return {task for task in tasks if not task.done()}
@@ -368,14 +371,21 @@ async def test_stats_count_requests_registers_and_frame_bytes(
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
-    ("address", "count"),
-    [(0, 0), (0, 126), (-1, 1), (65536, 1), (65535, 2), (65500, 125)],
+    ("address", "count", "message"),
+    [
+        (0, 0, "count 0"),
+        (0, 126, "count 126"),
+        (-1, 1, "address -1"),
+        (65536, 1, "address 65536"),
+        (65535, 2, "past 65535"),
+        (65500, 125, "past 65535"),
+    ],
 )
 async def test_read_rejects_bad_arguments_before_the_wire(
-    dead_port: int, connect_attempts: list[int], address: int, count: int
+    dead_port: int, connect_attempts: list[int], address: int, count: int, message: str
 ) -> None:
     transport = ModbusTransport(HOST, dead_port, UNIT, timeout=FAULT_TIMEOUT)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=message):
         await transport.read(Table.HOLDING, address, count)
     assert connect_attempts == []
     assert transport.stats == TransportStats()
@@ -384,18 +394,21 @@ async def test_read_rejects_bad_arguments_before_the_wire(
 @pytest.mark.asyncio
 async def test_read_rejects_unknown_table(dead_port: int, connect_attempts: list[int]) -> None:
     transport = ModbusTransport(HOST, dead_port, UNIT, timeout=FAULT_TIMEOUT)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="coils"):
         await transport.read("coils", 0, 1)  # type: ignore[arg-type]
     assert connect_attempts == []
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize(("address", "value"), [(-1, 0), (65536, 0), (0, -1), (0, 65536)])
+@pytest.mark.parametrize(
+    ("address", "value", "message"),
+    [(-1, 0, "address -1"), (65536, 0, "address 65536"), (0, -1, "value -1"), (0, 65536, "value")],
+)
 async def test_write_register_rejects_bad_arguments(
-    dead_port: int, connect_attempts: list[int], address: int, value: int
+    dead_port: int, connect_attempts: list[int], address: int, value: int, message: str
 ) -> None:
     transport = ModbusTransport(HOST, dead_port, UNIT, timeout=FAULT_TIMEOUT)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=message):
         await transport.write_register(address, value)
     assert connect_attempts == []
     assert transport.stats == TransportStats()
@@ -403,32 +416,39 @@ async def test_write_register_rejects_bad_arguments(
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
-    ("address", "values"),
-    [(0, []), (0, [0] * 124), (0, [65536]), (0, [1, -1]), (-1, [1]), (65535, [1, 2])],
+    ("address", "values", "message"),
+    [
+        (0, [], "count 0"),
+        (0, [0] * 124, "count 124"),
+        (0, [65536], "value 65536"),
+        (0, [1, -1], "value -1"),
+        (-1, [1], "address -1"),
+        (65535, [1, 2], "past 65535"),
+    ],
 )
 async def test_write_registers_rejects_bad_arguments(
-    dead_port: int, connect_attempts: list[int], address: int, values: list[int]
+    dead_port: int, connect_attempts: list[int], address: int, values: list[int], message: str
 ) -> None:
     transport = ModbusTransport(HOST, dead_port, UNIT, timeout=FAULT_TIMEOUT)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=message):
         await transport.write_registers(address, values)
     assert connect_attempts == []
     assert transport.stats == TransportStats()
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "message"),
     [
-        {"unit_id": 256},
-        {"unit_id": -1},
-        {"port": 70000},
-        {"timeout": 0},
-        {"backoff_initial": 5, "backoff_max": 1},
+        ({"unit_id": 256}, "unit id"),
+        ({"unit_id": -1}, "unit id"),
+        ({"port": 70000}, "port"),
+        ({"timeout": 0}, "timeout"),
+        ({"backoff_initial": 5, "backoff_max": 1}, "backoff"),
     ],
 )
-def test_constructor_rejects_bad_arguments(kwargs: dict[str, Any]) -> None:
+def test_constructor_rejects_bad_arguments(kwargs: dict[str, Any], message: str) -> None:
     arguments: dict[str, Any] = {"host": HOST, "port": 502, "unit_id": 1} | kwargs
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=message):
         ModbusTransport(**arguments)
 
 
@@ -672,7 +692,7 @@ async def test_connect_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
         await asyncio.Event().wait()
         return True
 
-    monkeypatch.setattr(transport_module.AsyncModbusTcpClient, "connect", never_connects)
+    monkeypatch.setattr(AsyncModbusTcpClient, "connect", never_connects)
     clock = FakeClock()
     transport = ModbusTransport(HOST, 502, UNIT, timeout=FAULT_TIMEOUT, clock=clock)
     with pytest.raises(ChargerTimeoutError):
@@ -728,7 +748,6 @@ async def test_close_releases_the_connection_and_leaves_no_tasks(
     before = other_tasks()
     transport = ModbusTransport(HOST, fault_server.port, UNIT, timeout=SAFE_TIMEOUT)
     await transport.read(Table.INPUT, 0, 1)
-    assert transport.connected
     assert fault_server.active == 1
 
     await transport.close()
@@ -755,9 +774,7 @@ async def test_close_interrupts_a_waiting_request(fault_server: FaultServer) -> 
     transport = ModbusTransport(HOST, fault_server.port, UNIT, timeout=SAFE_TIMEOUT)
     fault_server.mode = "silent"
     request = asyncio.create_task(transport.read(Table.INPUT, 0, 1))
-    await fault_server.wait_for("accepted", 1)
-    while not fault_server.units:  # until the request is on the wire
-        await asyncio.sleep(0.01)
+    await fault_server.wait_for("received", 1)  # the request is on the wire
 
     await asyncio.wait_for(transport.close(), GUARD)
     with pytest.raises(ChargerConnectionError):
@@ -771,8 +788,7 @@ async def test_cancelled_request_drops_the_connection(fault_server: FaultServer)
     transport = ModbusTransport(HOST, fault_server.port, UNIT, timeout=SAFE_TIMEOUT)
     fault_server.mode = "silent"
     request = asyncio.create_task(transport.read(Table.INPUT, 0, 1))
-    while not fault_server.units:
-        await asyncio.sleep(0.01)
+    await fault_server.wait_for("received", 1)
     request.cancel()
     with pytest.raises(asyncio.CancelledError):
         await request

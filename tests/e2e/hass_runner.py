@@ -373,15 +373,22 @@ def _tail(path: Path, lines: int) -> str:
 
 
 def _wait_http(base_url: str, proc: subprocess.Popen[bytes], log: Path, deadline: float) -> None:
-    """Wait until the auth API answers (http, auth and onboarding set up)."""
+    """Wait for the first HTTP answer.
+
+    Home Assistant opens its HTTP port only once `frontend` and its dependencies (auth,
+    onboarding, api, config, ...) are set up, so any answer means those views exist.
+    `/auth/providers` answers 400 before onboarding and 200 after it.
+    """
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise HassError(f"hass exited with {proc.returncode} during start-up:\n{_tail(log, 40)}")
         try:
             _request("GET", f"{base_url}/auth/providers", timeout=2)
             return
-        except (OSError, HassError):
-            time.sleep(0.25)
+        except HttpError:
+            return
+        except OSError:
+            time.sleep(0.2)
     raise HassError(f"no HTTP answer from {base_url} in time:\n{_tail(log, 40)}")
 
 

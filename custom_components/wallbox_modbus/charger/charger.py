@@ -45,6 +45,20 @@ STATUSES = (
 )
 
 
+def _gap_runs(block: ReadBlock) -> list[tuple[int, int]]:
+    """Runs [start, end) of a block's addresses that no point of the block covers."""
+    covered = {a for p in block.points for a in range(p.address, p.end)}
+    runs: list[tuple[int, int]] = []
+    for address in range(block.address, block.end):
+        if address in covered:
+            continue
+        if runs and runs[-1][1] == address:
+            runs[-1] = (runs[-1][0], address + 1)
+        else:
+            runs.append((address, address + 1))
+    return runs
+
+
 def pid(key: str, connector: int | None) -> str:
     """Point id of a key on a connector (None: the charger itself)."""
     return key if connector is None else f"{key}@{connector}"
@@ -273,32 +287,38 @@ class Charger:
         return values
 
     async def _narrow(self, block: ReadBlock) -> dict[str, Any]:
-        """A block answered exception 2: find which points the box lacks, keep the rest."""
+        """A block answered exception 2: find what the box lacks, keep the rest.
+
+        Each point is read alone; points refused alone are dropped (logged
+        once).  When every point answers alone, a gap between them is what
+        the box refuses: each gap run is probed and the refused ones are never
+        bridged again.  Either way the plans are rebuilt.
+        """
         values: dict[str, Any] = {}
-        survivors = 0
+        refused = False
         for point in block.points:
             try:
                 words = await self.transport.read(point.table, point.address, point.count)
             except IllegalAddressError:
                 self._drop(point, "the box answers exception 2 (illegal address)")
                 self._readable.forget(point.table, range(point.address, point.end))
+                refused = True
                 continue
-            survivors += 1
             single = ReadBlock(point.table, point.address, point.count, (point,))
             self._store_block(single, words, values)
-        if survivors > 1 or (survivors == 1 and len(block.points) == 1):
-            # The points are fine on their own: the gaps between them are not served.
-            covered = {a for p in block.points for a in range(p.address, p.end)}
-            gaps = set(range(block.address, block.end)) - covered
-            if gaps:
-                _LOGGER.info(
-                    "%s: %s registers %s-%s are not served as one block; reading in parts",
-                    self.model.name,
-                    block.table,
-                    block.address,
-                    block.end - 1,
-                )
-                self._readable.forget(block.table, gaps)
+        if not refused:
+            for start, end in _gap_runs(block):
+                try:
+                    await self.transport.read(block.table, start, end - start)
+                except IllegalAddressError:
+                    _LOGGER.info(
+                        "%s: %s registers %s-%s are not served; not reading across them",
+                        self.model.name,
+                        block.table,
+                        start,
+                        end - 1,
+                    )
+                    self._readable.forget(block.table, range(start, end))
         self._plans.clear()
         return values
 
