@@ -61,7 +61,7 @@ class VestelSimulator(WallboxSimulator):
 
     def check_timers(self, now: float) -> None:
         timeout = self.bank.raw("failsafe_timeout")
-        if self.server.faults.refuse_connections and now >= self._refuse_until and self._refuse_until:
+        if self._refuse_until and now >= self._refuse_until:
             self.server.faults.refuse_connections = False
             self._refuse_until = 0.0
         if self._last_alive is None:

@@ -39,7 +39,7 @@ def test_amperfied_temperature_int16(raw: int, celsius: float) -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "text"), [(0x108, "1.0.8"), (264, "1.0.8"), (0x100, "1.0.0"), (0x201, "2.0.1")]
+    ("raw", "text"), [(264, "1.0.8"), (256, "1.0.0"), (0x200, "2.0.0"), (0x201, "2.0.1")]
 )
 def test_amperfied_layout_version_hex_digits(raw: int, text: str) -> None:
     point = AMP.point("layout_version")

@@ -134,9 +134,7 @@ async def test_wrong_model_is_refused(make: Factory, sim_model: str, chosen: str
 
 async def test_home_on_layout_200_without_mid_is_accepted(make: Factory) -> None:
     """The document lists connect.home boxes that report layout 2.0.0."""
-    _, charger = await make(
-        "amperfied_business", "amperfied_home", sim_kwargs={"mid": False}
-    )
+    _, charger = await make("amperfied_business", "amperfied_home", sim_kwargs={"mid": False})
     assert charger.identity is not None
     assert charger.has("energy_session")
     assert not charger.has("mid_energy_total")

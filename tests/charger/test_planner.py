@@ -34,9 +34,7 @@ def lower_bound(points: list[Point], readable: Readable, limit: int = 125) -> in
                 start, end = group[0].address, max(p.end for p in group)
                 covered = {a for p in group for a in range(p.address, p.end)}
                 gaps_ok = all(
-                    readable.gap_ok(table, a, a + 1)
-                    for a in range(start, end)
-                    if a not in covered
+                    readable.gap_ok(table, a, a + 1) for a in range(start, end) if a not in covered
                 )
                 if end - start <= limit and gaps_ok:
                     best[i] = min(best[i], best[j] + 1)

@@ -45,7 +45,7 @@ async def server(bank: DictBank) -> AsyncIterator[ModbusTcpServer]:
     try:
         yield srv
     finally:
-        await srv.stop()
+        await asyncio.wait_for(srv.stop(), IO_TIMEOUT)
 
 
 class Client:
@@ -195,6 +195,7 @@ async def test_reads_at_the_limits(server: ModbusTcpServer) -> None:
         pytest.param(bytes.fromhex("10 0000 007C F8 0001"), "90 03", id="fc16-124-registers"),
         pytest.param(bytes.fromhex("10 0000 0000 00"), "90 03", id="fc16-zero-registers"),
         pytest.param(bytes.fromhex("10 0000 0002 02 0001 0002"), "90 03", id="fc16-byte-count"),
+        pytest.param(bytes.fromhex("10 0000 0002 02 0001"), "90 03", id="fc16-byte-count-short"),
         pytest.param(bytes.fromhex("10 0000 0002 04 0001"), "90 03", id="fc16-short-data"),
         pytest.param(bytes.fromhex("10 0000"), "90 03", id="fc16-no-header"),
     ],
@@ -508,6 +509,26 @@ async def test_fault_delay_applies_when_the_request_arrives(server: ModbusTcpSer
     assert await c.recv_frame() == frame(1, 1, bytes.fromhex("03 02 0102"))
     assert loop.time() - started >= 0.19
     assert await c.request(read_pdu(3, 0, 1), tid=2) == bytes.fromhex("03 02 0102")
+    await c.close()
+
+
+@pytest.mark.asyncio
+async def test_faults_are_those_in_force_when_the_request_arrived(
+    server: ModbusTcpServer, bank: DictBank
+) -> None:
+    c = await client(server)
+    server.faults.delay = 0.05
+    await c.send(frame(1, 1, read_pdu(3, 0, 1)))
+    await eventually(lambda: server.stats.requests == 1)
+    server.faults.exception = 4  # set while the first request waits: not applied to it
+    server.faults.frozen = True
+    bank.holding[0] = 9
+    assert await c.recv_frame() == frame(1, 1, bytes.fromhex("03 02 0009"))
+    server.faults.delay = 0.0
+    assert await c.request(read_pdu(3, 0, 1), tid=2) == bytes.fromhex("83 04")
+    server.faults.exception = None
+    bank.holding[0] = 10
+    assert await c.request(read_pdu(3, 0, 1), tid=3) == bytes.fromhex("03 02 0009")
     await c.close()
 
 

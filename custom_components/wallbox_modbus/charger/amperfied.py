@@ -154,4 +154,3 @@ class AmperfiedCharger(Charger):
 
     async def set_remote_lock(self, locked: bool) -> None:
         await self.write_setting("remote_lock", "locked" if locked else "unlocked")
-

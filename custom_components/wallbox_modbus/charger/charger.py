@@ -273,9 +273,7 @@ class Charger:
                 flags = split_bits(point, decode_int(point, part))
                 values.update({pid(k, point.connector): v for k, v in flags.items()})
 
-    async def _read_points(
-        self, points: list[Point], known: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    async def _read_points(self, points: list[Point], known: Mapping[str, Any]) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for block in plan([p for p in points if p.readable], self._readable):
             try:
@@ -390,8 +388,8 @@ class Charger:
 
     async def write_point(self, point: Point, raw: int) -> None:
         await self.transport.write_register(point.address, raw)
-        self._values[point.id] = decode(point, [raw]) if point.count == 1 else self._values.get(
-            point.id
+        self._values[point.id] = (
+            decode(point, [raw]) if point.count == 1 else self._values.get(point.id)
         )
 
     async def write_setting(self, key: str, value: Any, connector: int | None = None) -> None:
@@ -497,10 +495,7 @@ class Charger:
         for connector, state in self._limits.items():
             if state.pending_raw is None:
                 continue
-            if (
-                state.last_write is not None
-                and self.clock() - state.last_write < self.setting_hold
-            ):
+            if state.last_write is not None and self.clock() - state.last_write < self.setting_hold:
                 continue
             point, _ = self._limit_raw(self.current_range(connector)[0], connector)
             raw, state.pending_raw = state.pending_raw, None
@@ -536,4 +531,4 @@ class Charger:
         await self.transport.close()
 
 
-__all__ = ["Charger", "ChargerError", "Identity", "Snapshot", "STATUSES", "pid"]
+__all__ = ["STATUSES", "Charger", "ChargerError", "Identity", "Snapshot", "pid"]

@@ -27,9 +27,7 @@ class ModbusExceptionError(ChargerError):
     """The box answered a request with a Modbus exception."""
 
     def __init__(self, code: int, table: str, address: int, count: int) -> None:
-        super().__init__(
-            f"Modbus exception {code} for {table} register {address} (count {count})"
-        )
+        super().__init__(f"Modbus exception {code} for {table} register {address} (count {count})")
         self.code = code
         self.table = table
         self.address = address

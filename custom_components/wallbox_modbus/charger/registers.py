@@ -262,19 +262,13 @@ def _parse_point(raw: Any, path: Path, index: int, variants: Iterable[str]) -> P
         where,
         "'scale' must be a positive number",
     )
-    _expect(
-        scale == 1 or type_name not in STRING_TYPES, path, where, "strings cannot be scaled"
-    )
+    _expect(scale == 1 or type_name not in STRING_TYPES, path, where, "strings cannot be scaled")
     access = raw.get("access", "r")
     _expect(access in ACCESS, path, where, "'access' must be r, rw or w")
-    _expect(
-        table_name == "holding" or access == "r", path, where, "input registers are read only"
-    )
+    _expect(table_name == "holding" or access == "r", path, where, "input registers are read only")
     tier_name = raw.get("tier", "fast")
     _expect(tier_name in set(Tier), path, where, f"unknown tier {tier_name!r}")
-    _expect(
-        "r" in access or tier_name == "none", path, where, "a write-only point is never polled"
-    )
+    _expect("r" in access or tier_name == "none", path, where, "a write-only point is never polled")
     values = None
     if "values" in raw:
         _expect(isinstance(raw["values"], dict), path, where, "'values' must be an object")
@@ -296,9 +290,7 @@ def _parse_point(raw: Any, path: Path, index: int, variants: Iterable[str]) -> P
         w_values = tuple(_int(v, path, where, "write value") for v in spec.get("values", []))
         ranges: list[tuple[int, int]] = []
         for pair in spec.get("ranges", []):
-            _expect(
-                isinstance(pair, list) and len(pair) == 2, path, where, "ranges are [lo, hi]"
-            )
+            _expect(isinstance(pair, list) and len(pair) == 2, path, where, "ranges are [lo, hi]")
             lo = _int(pair[0], path, where, "range start")
             hi = _int(pair[1], path, where, "range end")
             _expect(lo <= hi, path, where, f"empty range {pair}")
@@ -379,7 +371,7 @@ def parse_map(data: Any, path: Path) -> RegisterMap:
             f"rung '{rung}' claimed without evidence for '{earned}'",
         )
     variants: dict[str, Variant] = {}
-    _expect(isinstance(data["variants"], dict) and data["variants"], path, top, "no variants")
+    _expect(isinstance(data["variants"], dict) and bool(data["variants"]), path, top, "no variants")
     for vid, spec in data["variants"].items():
         _expect(isinstance(spec, dict) and "name" in spec, path, f"variant '{vid}'", "needs name")
         layout = spec.get("layout")
@@ -399,7 +391,7 @@ def parse_map(data: Any, path: Path) -> RegisterMap:
         _expect(start <= end, path, where, "start after end")
         _expect(bool(item.get("why")), path, where, "say 'why' it is safe")
         safe.append(SafeRange(table=Table(item["table"]), start=start, end=end, why=item["why"]))
-    _expect(isinstance(data["points"], list) and data["points"], path, top, "no points")
+    _expect(isinstance(data["points"], list) and bool(data["points"]), path, top, "no points")
     points = [_parse_point(raw, path, i, variants) for i, raw in enumerate(data["points"])]
     seen: dict[str, Point] = {}
     for point in points:

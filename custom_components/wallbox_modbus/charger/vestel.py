@@ -104,7 +104,9 @@ class VestelCharger(Charger):
             and snapshot.get("charging_current") not in (None, 0)
         ):
             # The box put its own limit back while paused: apply the pause again.
-            _LOGGER.debug("re-applying the pause over the box's %s A", snapshot.get("charging_current"))
+            _LOGGER.debug(
+                "re-applying the pause over the box's %s A", snapshot.get("charging_current")
+            )
             await self.write_point(self.point("charging_current"), 0)
         self._watch_clock(snapshot)
 
