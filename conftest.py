@@ -1,5 +1,5 @@
-"""Root conftest: make the device layer importable as ``charger`` and the
-simulators as ``simulators`` for every test suite."""
+"""Root conftest: make ``simulators`` importable, and through it the device layer
+as the top-level package ``charger``, for every test suite."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-for entry in (ROOT, ROOT / "custom_components" / "wallbox_modbus"):
-    if str(entry) not in sys.path:
-        sys.path.insert(0, str(entry))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import simulators  # noqa: E402,F401  (loads the device layer as ``charger``)

@@ -117,8 +117,8 @@ class WallboxSimulator:
         task.add_done_callback(self._tasks.discard)
 
     def drop_connections(self) -> None:
-        """The box resets every TCP connection."""
-        self.spawn(self.server.drop_connections())
+        """The box resets every TCP connection now (the request in hand gets no reply)."""
+        self.server.abort_connections()
 
     # ------------------------------------------------------------ car
 

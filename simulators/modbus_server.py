@@ -53,7 +53,7 @@ _MBAP = struct.Struct(">HHHB")  # transaction id, protocol id, length, unit id
 _MAX_MBAP_LENGTH = 254  # unit id + 253-byte PDU
 
 
-class ModbusReply(Exception):  # noqa: N818 - the name is part of the public API
+class ModbusReply(Exception):
     """Raised by a :class:`RegisterBank` to answer the request with a Modbus exception.
 
     Codes: 1 illegal function, 2 illegal data address, 3 illegal data value,
@@ -129,7 +129,7 @@ class DictBank:
 
     def __init__(
         self,
-        input: Mapping[int, int] | None = None,  # noqa: A002 - mirrors the table name
+        input: Mapping[int, int] | None = None,
         holding: Mapping[int, int] | None = None,
     ) -> None:
         self.input: dict[int, int] = dict(input or {})
@@ -244,12 +244,22 @@ class ModbusTcpServer:
         await self.drop_connections()
         await server.wait_closed()
 
+    def abort_connections(self) -> None:
+        """Reset every client socket at once, from inside a request if need be.
+
+        The request being handled gets no reply: its socket is gone.  Handlers
+        end by themselves when they see the closed stream.
+        """
+        for writer in list(self._connections.values()):
+            writer.transport.abort()
+
     async def drop_connections(self) -> None:
         """Close every open client connection now (a box that resets)."""
         current = asyncio.current_task()
         tasks = []
         for task, writer in list(self._connections.items()):
-            if False:
+            writer.transport.abort()
+            if task is not current:
                 task.cancel()
                 tasks.append(task)
         if tasks:

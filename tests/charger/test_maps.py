@@ -130,7 +130,7 @@ def _point(data: dict[str, Any], key: str) -> dict[str, Any]:
         (lambda d: _point(d, "power").update(scale=0), "'scale' must be a positive number"),
         (lambda d: _point(d, "power").update(tier="hourly"), "unknown tier 'hourly'"),
         (lambda d: d["points"].append(dict(_point(d, "power"))), "defined twice"),
-        (lambda d: d["trust"].update(rung="interoperable"), "without evidence"),
+        (lambda d: d["trust"].update(rung="hardware-verified"), "without evidence"),
         (lambda d: d["trust"].update(rung="gold"), "unknown rung 'gold'"),
         (lambda d: d.pop("document"), "missing 'document'"),
     ],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +12,9 @@ from charger.const import Table
 from charger.models import MODELS
 from charger.planner import Readable, plan
 from charger.registers import Point, SafeRange, Tier, load_map
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from bench_planner import lower_bound
 
 
 def pt(key: str, address: int, count: int = 1, table: Table = Table.INPUT) -> Point:
@@ -20,26 +25,6 @@ def pt(key: str, address: int, count: int = 1, table: Table = Table.INPUT) -> Po
         type="str2" if count > 1 else "u16",
         count=count,
     )
-
-
-def lower_bound(points: list[Point], readable: Readable, limit: int = 125) -> int:
-    """Independent optimum by dynamic programming over every split point."""
-    total = 0
-    for table in (Table.INPUT, Table.HOLDING):
-        pts = sorted((p for p in points if p.table is table), key=lambda p: p.address)
-        best = [0] + [10**9] * len(pts)
-        for i in range(1, len(pts) + 1):
-            for j in range(i):
-                group = pts[j:i]
-                start, end = group[0].address, max(p.end for p in group)
-                covered = {a for p in group for a in range(p.address, p.end)}
-                gaps_ok = all(
-                    readable.gap_ok(table, a, a + 1) for a in range(start, end) if a not in covered
-                )
-                if end - start <= limit and gaps_ok:
-                    best[i] = min(best[i], best[j] + 1)
-        total += best[-1]
-    return total
 
 
 def test_contiguous_points_share_one_read() -> None:

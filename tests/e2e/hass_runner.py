@@ -22,6 +22,7 @@ four steps anyway.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -97,8 +98,9 @@ def _request(
     form: dict[str, str] | None = None,
     token: str | None = None,
     timeout: float = 30.0,
+    raw: bool = False,
 ) -> Any:
-    """Send one request; return decoded JSON (or text, or None for an empty body)."""
+    """Send one request; return decoded JSON (text if `raw` or not JSON; None if empty)."""
     headers: dict[str, str] = {}
     data: bytes | None = None
     if json_body is not None:
@@ -112,15 +114,17 @@ def _request(
     req = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            raw = resp.read().decode()
+            text = resp.read().decode()
     except urllib.error.HTTPError as err:
         raise HttpError(method, url, err.code, err.read().decode(errors="replace")) from None
-    if not raw:
+    if raw:
+        return text
+    if not text:
         return None
     try:
-        return json.loads(raw)
+        return json.loads(text)
     except json.JSONDecodeError:
-        return raw
+        return text
 
 
 def find_free_port() -> int:
@@ -324,10 +328,23 @@ class HassInstance:
             self._token_time = time.monotonic()
         return self.access_token
 
-    def api(self, method: str, path: str, json_body: Any = None, timeout: float = 30.0) -> Any:
+    def api(
+        self,
+        method: str,
+        path: str,
+        json_body: Any = None,
+        *,
+        timeout: float = 30.0,
+        raw: bool = False,
+    ) -> Any:
         """Authenticated request to `path` (e.g. "/api/states"); returns decoded JSON."""
         return _request(
-            method, self.base_url + path, json_body=json_body, token=self.token(), timeout=timeout
+            method,
+            self.base_url + path,
+            json_body=json_body,
+            token=self.token(),
+            timeout=timeout,
+            raw=raw,
         )
 
     def start_config_flow(
@@ -360,6 +377,40 @@ class HassInstance:
 
     def delete_config_entry(self, entry_id: str) -> None:
         self.api("DELETE", f"/api/config/config_entries/entry/{entry_id}")
+
+    def render_template(self, template: str) -> str:
+        """Render a Jinja template server-side, e.g. "{{ device_id('sensor.x') }}"."""
+        return str(self.api("POST", "/api/template", {"template": template}, raw=True))
+
+    def ws(self, *commands: dict[str, Any], timeout: float = 30.0) -> list[Any]:
+        """Send websocket commands (e.g. {"type": "config/device_registry/list"}).
+
+        Returns each command's `result`; raises HassError on an error reply.  Opens
+        one connection per call (aiohttp from the Home Assistant venv).
+        """
+        return asyncio.run(self._ws(list(commands), timeout))
+
+    async def _ws(self, commands: list[dict[str, Any]], timeout: float) -> list[Any]:
+        import aiohttp  # noqa: PLC0415
+
+        url = self.base_url.replace("http", "ws", 1) + "/api/websocket"
+        results: list[Any] = []
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(url, timeout=aiohttp.ClientWSTimeout(ws_close=timeout)) as ws,
+        ):
+            await ws.receive_json(timeout=timeout)  # auth_required
+            await ws.send_json({"type": "auth", "access_token": self.token()})
+            if (msg := await ws.receive_json(timeout=timeout))["type"] != "auth_ok":
+                raise HassError(f"websocket auth failed: {msg}")
+            for msg_id, command in enumerate(commands, start=1):
+                await ws.send_json({**command, "id": msg_id})
+                while (reply := await ws.receive_json(timeout=timeout)).get("id") != msg_id:
+                    pass
+                if not reply.get("success", False):
+                    raise HassError(f"websocket {command['type']} failed: {reply.get('error')}")
+                results.append(reply.get("result"))
+        return results
 
     def states(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self.api("GET", "/api/states")

@@ -21,7 +21,7 @@ import pytest
 import pytest_asyncio
 from pymodbus.client import AsyncModbusTcpClient
 
-from simulators.modbus_server import DictBank, ModbusReply, ModbusTcpServer
+from simulators.modbus_server import DictBank, ModbusReply, ModbusTcpServer, RegisterBank
 
 IO_TIMEOUT = 5.0  # only a guard against hanging on a broken server, never reached when green
 
@@ -38,14 +38,25 @@ async def bank() -> DictBank:
     return make_bank()
 
 
-@pytest_asyncio.fixture
-async def server(bank: DictBank) -> AsyncIterator[ModbusTcpServer]:
-    srv = ModbusTcpServer(bank)
+async def stop(srv: ModbusTcpServer) -> None:
+    """Stop, failing instead of hanging if the server cannot close its clients."""
+    await asyncio.wait_for(srv.stop(), IO_TIMEOUT)
+
+
+@contextlib.asynccontextmanager
+async def serving(bank: RegisterBank, **kwargs: Any) -> AsyncIterator[ModbusTcpServer]:
+    srv = ModbusTcpServer(bank, **kwargs)
     await srv.start()
     try:
         yield srv
     finally:
-        await asyncio.wait_for(srv.stop(), IO_TIMEOUT)
+        await stop(srv)
+
+
+@pytest_asyncio.fixture
+async def server(bank: DictBank) -> AsyncIterator[ModbusTcpServer]:
+    async with serving(bank) as srv:
+        yield srv
 
 
 class Client:
@@ -218,7 +229,7 @@ async def test_exception_replies(
 
 @pytest.mark.asyncio
 async def test_unit_id_filter_answers_gateway_exception(bank: DictBank) -> None:
-    async with ModbusTcpServer(bank, unit_id=3) as srv:
+    async with serving(bank, unit_id=3) as srv:
         c = await client(srv)
         assert await c.request(read_pdu(3, 0, 1), unit=1) == bytes.fromhex("83 0B")
         assert await c.request(bytes.fromhex("06 0002 0009"), unit=4) == bytes.fromhex("86 0B")
@@ -351,7 +362,7 @@ class BrokenBank(DictBank):
 async def test_bank_failures(
     bank: BrokenBank, expected: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with ModbusTcpServer(bank) as srv:
+    async with serving(bank) as srv:
         c = await client(srv)
         with caplog.at_level(logging.ERROR, logger="simulators.modbus_server"):
             assert await c.request(read_pdu(3, 0, 1)) == bytes.fromhex(expected)
@@ -363,7 +374,7 @@ async def test_bank_failures(
 @pytest.mark.asyncio
 async def test_bank_write_failure_is_not_logged_as_accepted() -> None:
     bank = BrokenBank(failure=RuntimeError("disk full"))
-    async with ModbusTcpServer(bank) as srv:
+    async with serving(bank) as srv:
         c = await client(srv)
         assert await c.request(bytes.fromhex("06 0000 0005")) == bytes.fromhex("86 04")
         assert await c.request(write_multiple_pdu(0, [5])) == bytes.fromhex("90 04")
@@ -400,7 +411,7 @@ def test_dict_bank() -> None:
 
 @pytest.mark.asyncio
 async def test_max_connections_refuses_second_client(bank: DictBank) -> None:
-    async with ModbusTcpServer(bank, max_connections=1) as srv:
+    async with serving(bank, max_connections=1) as srv:
         first = await client(srv)
         assert await first.request(read_pdu(3, 0, 1)) == bytes.fromhex("03 02 0102")
         second = await client(srv)
@@ -458,7 +469,7 @@ async def test_stop_closes_everything_and_leaves_no_tasks(bank: DictBank) -> Non
     await busy.send(frame(1, 1, read_pdu(3, 0, 1)))
     idle = await client(srv)
     await eventually(lambda: srv.open_connections == 2 and srv.stats.requests == 1)
-    await srv.stop()
+    await stop(srv)
     assert srv.open_connections == 0
     assert await busy.closed_by_peer()
     assert await idle.closed_by_peer()
@@ -467,7 +478,7 @@ async def test_stop_closes_everything_and_leaves_no_tasks(bank: DictBank) -> Non
         await asyncio.open_connection("127.0.0.1", port)
     await busy.close()
     await idle.close()
-    await srv.stop()  # idempotent
+    await stop(srv)  # idempotent
 
 
 @pytest.mark.asyncio
@@ -476,7 +487,7 @@ async def test_restart_binds_the_same_port(bank: DictBank) -> None:
     await srv.start()
     port = srv.port
     assert port != 0
-    await srv.stop()
+    await stop(srv)
     srv.faults.delay = 0.0
     await srv.start()
     try:
@@ -485,7 +496,18 @@ async def test_restart_binds_the_same_port(bank: DictBank) -> None:
         assert await c.request(read_pdu(3, 0, 1)) == bytes.fromhex("03 02 0102")
         await c.close()
     finally:
-        await srv.stop()
+        await stop(srv)
+
+
+@pytest.mark.asyncio
+async def test_async_context_manager(bank: DictBank) -> None:
+    async with ModbusTcpServer(bank) as srv:
+        c = await client(srv)
+        assert await c.request(read_pdu(3, 0, 1)) == bytes.fromhex("03 02 0102")
+        await c.close()
+        await eventually(lambda: srv.open_connections == 0)
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection("127.0.0.1", srv.port)
 
 
 def test_port_before_start() -> None:

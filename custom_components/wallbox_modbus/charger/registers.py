@@ -191,6 +191,7 @@ class RegisterMap:
     document: Mapping[str, str]
     rung: Rung
     evidence: Mapping[str, tuple[str, ...]]
+    scope: str
     defaults: Mapping[str, Any]
     variants: Mapping[str, Variant]
     safe_ranges: tuple[SafeRange, ...]
@@ -423,6 +424,7 @@ def parse_map(data: Any, path: Path) -> RegisterMap:
         document={str(k): str(v) for k, v in document.items()},
         rung=rung,
         evidence=evidence,
+        scope=str(trust.get("scope", "")),
         defaults=dict(data["defaults"]),
         variants=variants,
         safe_ranges=tuple(safe),

@@ -1,0 +1,41 @@
+"""The Wallbox Modbus integration: EV wallboxes over Modbus TCP."""
+
+from __future__ import annotations
+
+from homeassistant.const import CONF_HOST, CONF_PORT, Platform
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_MODEL, CONF_UNIT_ID, REQUEST_TIMEOUT
+from .coordinator import WallboxConfigEntry, WallboxCoordinator, WallboxRuntimeData
+from .helpers import build_charger
+
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.LOCK,
+    Platform.NUMBER,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> bool:
+    """Connect to the box, read its identity and first values, then add the entities."""
+    charger = build_charger(
+        entry.data[CONF_MODEL],
+        entry.data[CONF_HOST],
+        entry.data[CONF_PORT],
+        entry.data[CONF_UNIT_ID],
+        timeout=REQUEST_TIMEOUT,
+    )
+    # The coordinator closes the charger when the entry unloads or fails to set up.
+    coordinator = WallboxCoordinator(hass, entry, charger)
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = WallboxRuntimeData(coordinator=coordinator)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> bool:
+    """Unload the entities; the coordinator's shutdown closes the connection."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

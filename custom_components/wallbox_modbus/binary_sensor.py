@@ -1,0 +1,75 @@
+"""Binary sensors of Wallbox Modbus."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorDeviceClass,
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .charger import Snapshot
+from .coordinator import WallboxConfigEntry
+from .entity import WallboxEntity, WallboxEntityDescription, entities_for
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class WallboxBinarySensorEntityDescription(WallboxEntityDescription, BinarySensorEntityDescription):
+    """Describe a Wallbox Modbus binary sensor."""
+
+    is_on_fn: Callable[[Any], bool | None] = bool
+
+
+BINARY_SENSORS: tuple[WallboxBinarySensorEntityDescription, ...] = (
+    WallboxBinarySensorEntityDescription(
+        key="vehicle_connected",
+        translation_key="vehicle_connected",
+        device_class=BinarySensorDeviceClass.PLUG,
+    ),
+    WallboxBinarySensorEntityDescription(
+        key="charging",
+        translation_key="charging",
+        device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
+    ),
+    # Amperfied: on means unlocked (the lock device class)
+    WallboxBinarySensorEntityDescription(
+        key="external_lock",
+        translation_key="external_lock",
+        device_class=BinarySensorDeviceClass.LOCK,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on_fn=lambda value: value == "unlocked",
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: WallboxConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up the binary sensors the box serves."""
+    async_add_entities(
+        entities_for(entry.runtime_data.coordinator, BINARY_SENSORS, WallboxBinarySensorEntity)
+    )
+
+
+class WallboxBinarySensorEntity(WallboxEntity, BinarySensorEntity):
+    """A flag the box reports."""
+
+    entity_description: WallboxBinarySensorEntityDescription
+
+    @property
+    def is_on(self) -> bool | None:
+        """Return the flag of the last refresh."""
+        snapshot: Snapshot = self.coordinator.data
+        value = snapshot.get(self.entity_description.key, self.connector)
+        return None if value is None else self.entity_description.is_on_fn(value)

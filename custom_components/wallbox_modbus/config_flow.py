@@ -1,0 +1,256 @@
+"""Config flow of the Wallbox Modbus integration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_SCAN_INTERVAL, UnitOfTime
+from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+)
+
+from .charger import (
+    MODELS,
+    ChargerConnectionError,
+    ChargerError,
+    ChargerTimeoutError,
+    Identity,
+    WrongModelError,
+)
+from .const import (
+    CONF_MODEL,
+    CONF_UNIT_ID,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    LOGGER,
+    MAX_SCAN_INTERVAL,
+    MIN_SCAN_INTERVAL,
+    SECTION_ADVANCED,
+)
+from .helpers import build_charger, fallback_unique_id, model_defaults, model_title
+
+# Seconds the probe waits for the box; a module constant so tests can shorten it.
+PROBE_TIMEOUT = 5.0
+
+# Entry states in which the entry holds (or is about to open) its connection.
+_CONNECTED_STATES = (ConfigEntryState.LOADED, ConfigEntryState.SETUP_RETRY)
+
+
+def _int_box(minimum: int, maximum: int, unit: str | None = None) -> vol.All:
+    config = NumberSelectorConfig(min=minimum, max=maximum, step=1, mode=NumberSelectorMode.BOX)
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return vol.All(NumberSelector(config), vol.Coerce(int))
+
+
+def _address_schema(model_id: str) -> vol.Schema:
+    """Host and port, with the unit id in a collapsed section (model defaults)."""
+    port, unit_id = model_defaults(model_id)
+    return vol.Schema(
+        {
+            vol.Required(CONF_HOST): TextSelector(),
+            vol.Required(CONF_PORT, default=port): _int_box(1, 65535),
+            vol.Required(SECTION_ADVANCED): section(
+                vol.Schema({vol.Required(CONF_UNIT_ID, default=unit_id): _int_box(0, 255)}),
+                {"collapsed": True},
+            ),
+        }
+    )
+
+
+def _flatten(model_id: str, user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Form input -> config entry data."""
+    _, default_unit_id = model_defaults(model_id)
+    advanced = user_input.get(SECTION_ADVANCED) or {}
+    return {
+        CONF_MODEL: model_id,
+        CONF_HOST: str(user_input[CONF_HOST]).strip(),
+        CONF_PORT: int(user_input[CONF_PORT]),
+        CONF_UNIT_ID: int(advanced.get(CONF_UNIT_ID, default_unit_id)),
+    }
+
+
+def _sectioned(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Config entry data -> form input (for suggested values)."""
+    return {
+        CONF_HOST: data[CONF_HOST],
+        CONF_PORT: data[CONF_PORT],
+        SECTION_ADVANCED: {CONF_UNIT_ID: data[CONF_UNIT_ID]},
+    }
+
+
+async def _async_probe(data: Mapping[str, Any]) -> tuple[dict[str, str], Identity | None]:
+    """Connect, read the identity, and always close the connection again.
+
+    Some boxes (Amperfied) accept one connection at a time: the probe's must be
+    gone before the entry opens its own.
+    """
+    charger = build_charger(
+        data[CONF_MODEL],
+        data[CONF_HOST],
+        data[CONF_PORT],
+        data[CONF_UNIT_ID],
+        timeout=PROBE_TIMEOUT,
+    )
+    try:
+        identity = await charger.identify()
+    except WrongModelError as err:
+        LOGGER.debug("Probe of %s: %s", data[CONF_HOST], err)
+        return {"base": "wrong_model"}, None
+    except ChargerTimeoutError as err:
+        LOGGER.debug("Probe of %s: %s", data[CONF_HOST], err)
+        return {"base": "timeout"}, None
+    except ChargerConnectionError as err:
+        LOGGER.debug("Probe of %s: %s", data[CONF_HOST], err)
+        return {CONF_HOST: "cannot_connect"}, None
+    except ChargerError as err:
+        LOGGER.debug("Probe of %s: %s", data[CONF_HOST], err)
+        return {"base": "modbus_error"}, None
+    except Exception:
+        LOGGER.exception("Unexpected error while probing %s", data[CONF_HOST])
+        return {"base": "unknown"}, None
+    finally:
+        await charger.close()
+    return {}, identity
+
+
+def _same_address(entry: ConfigEntry, data: Mapping[str, Any]) -> bool:
+    return all(entry.data.get(key) == data[key] for key in (CONF_HOST, CONF_PORT, CONF_UNIT_ID))
+
+
+class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up a wallbox: model first, then where it is."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    _model_id: str
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> WallboxModbusOptionsFlow:
+        """Return the options flow."""
+        return WallboxModbusOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Let the user choose the model."""
+        if user_input is not None:
+            self._model_id = user_input[CONF_MODEL]
+            return await self.async_step_details()
+        return self.async_show_form(
+            step_id="user",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_MODEL): SelectSelector(
+                        SelectSelectorConfig(
+                            options=list(MODELS),
+                            translation_key=CONF_MODEL,
+                            mode=SelectSelectorMode.DROPDOWN,
+                        )
+                    )
+                }
+            ),
+        )
+
+    async def async_step_details(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask where the box is, probe it, and create the entry."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = _flatten(self._model_id, user_input)
+            self._async_abort_entries_match(
+                {key: data[key] for key in (CONF_HOST, CONF_PORT, CONF_UNIT_ID)}
+            )
+            errors, identity = await _async_probe(data)
+            if identity is not None:
+                await self.async_set_unique_id(identity.serial or fallback_unique_id(data))
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(title=model_title(self._model_id), data=data)
+        schema = _address_schema(self._model_id)
+        if user_input is not None:
+            schema = self.add_suggested_values_to_schema(schema, user_input)
+        return self.async_show_form(
+            step_id="details",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"model": model_title(self._model_id)},
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Move the entry to another host, port or unit id; the box must stay the same."""
+        entry = self._get_reconfigure_entry()
+        model_id = entry.data[CONF_MODEL]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = _flatten(model_id, user_input)
+            for other in self._async_current_entries(include_ignore=False):
+                if other.entry_id != entry.entry_id and _same_address(other, data):
+                    return self.async_abort(reason="already_configured")
+            # The entry's own connection would be a second one to the same box.
+            relinked = False
+            if entry.state in _CONNECTED_STATES:
+                relinked = await self.hass.config_entries.async_unload(entry.entry_id)
+            errors, identity = await _async_probe(data)
+            if identity is not None:
+                if entry.unique_id == fallback_unique_id(entry.data):
+                    # The box had no serial number when it was added: nothing to compare.
+                    await self.async_set_unique_id(entry.unique_id)
+                else:
+                    await self.async_set_unique_id(identity.serial or fallback_unique_id(data))
+            if relinked and (identity is None or self.unique_id != entry.unique_id):
+                await self.hass.config_entries.async_setup(entry.entry_id)
+            if identity is not None:
+                self._abort_if_unique_id_mismatch(reason="wrong_device")
+                return self.async_update_reload_and_abort(entry, data_updates=data)
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                _address_schema(model_id), user_input or _sectioned(entry.data)
+            ),
+            errors=errors,
+            description_placeholders={"model": entry.title},
+        )
+
+
+class WallboxModbusOptionsFlow(OptionsFlow):
+    """How often the box is polled."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Manage the options."""
+        if user_input is not None:
+            if self.config_entry.state is ConfigEntryState.LOADED:
+                await self.config_entry.runtime_data.coordinator.async_set_scan_interval(
+                    user_input[CONF_SCAN_INTERVAL]
+                )
+            return self.async_create_entry(data=user_input)
+        current = self.config_entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_SCAN_INTERVAL, default=current): _int_box(
+                        MIN_SCAN_INTERVAL, MAX_SCAN_INTERVAL, UnitOfTime.SECONDS
+                    )
+                }
+            ),
+        )

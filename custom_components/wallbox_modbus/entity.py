@@ -1,0 +1,148 @@
+"""The base entity of Wallbox Modbus, and what every platform shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, cast
+
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .charger import BusyError, Charger, ChargerError, InvalidValueError, pid
+from .const import DOMAIN
+from .coordinator import WallboxCoordinator
+
+
+@dataclass(frozen=True, kw_only=True)
+class WallboxEntityDescription(EntityDescription):
+    """What every Wallbox Modbus entity description adds.
+
+    ``point`` names the register point whose last read decides whether the
+    entity is available (default: the key).  ``has_fn`` decides whether the
+    entity is created at all (default: the box serves that point).
+    """
+
+    point: str | None = None
+    has_fn: Callable[[Charger, int | None], bool] | None = None
+
+    @property
+    def point_key(self) -> str:
+        """The point behind the entity."""
+        return self.point or self.key
+
+    def exists(self, charger: Charger, connector: int | None) -> bool:
+        """Whether this box (and connector) can serve the entity."""
+        if self.has_fn is not None:
+            return self.has_fn(charger, connector)
+        return charger.has(self.point_key, connector)
+
+
+class WallboxEntity(CoordinatorEntity[WallboxCoordinator]):
+    """One value or control of one box (or one of its connectors)."""
+
+    _attr_has_entity_name = True
+    entity_description: WallboxEntityDescription
+
+    def __init__(
+        self,
+        *,
+        coordinator: WallboxCoordinator,
+        description: WallboxEntityDescription,
+        connector: int | None,
+    ) -> None:
+        """Initialize the entity."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self.connector = connector
+        self._attr_unique_id = f"{coordinator.device_unique_id(connector)}_{description.key}"
+        self._attr_device_info = coordinator.device_info(connector)
+
+    @property
+    def charger(self) -> Charger:
+        """Return the box."""
+        return self.coordinator.charger
+
+    @property
+    def point_key(self) -> str:
+        """The point whose last read decides availability."""
+        return self.entity_description.point_key
+
+    def _has_reading(self) -> bool:
+        """Whether the box answered and this entity's point was read in the last poll.
+
+        A point the box stopped serving (dropped after exception 2) keeps its
+        last value in the snapshot; it is not a reading any more.
+        """
+        point_key = self.point_key
+        return (
+            self.coordinator.last_update_success
+            and self.coordinator.data.ok(point_key, self.connector)
+            and pid(point_key, self.connector) not in self.charger.dropped
+        )
+
+    @property
+    def available(self) -> bool:
+        """Available while the box answers and this entity's point was read."""
+        return self._has_reading()
+
+
+def entities_for[D: WallboxEntityDescription, E: WallboxEntity](
+    coordinator: WallboxCoordinator,
+    descriptions: Iterable[D],
+    factory: Callable[..., E],
+) -> list[E]:
+    """One entity per description and connector that the box serves."""
+    return [
+        factory(coordinator=coordinator, description=description, connector=connector)
+        for connector in coordinator.connectors
+        for description in descriptions
+        if description.exists(coordinator.charger, connector)
+    ]
+
+
+def wallbox_command[F: Callable[..., Coroutine[Any, Any, None]]](func: F) -> F:
+    """Run a control: box errors become translated errors; re-read after a write."""
+
+    @wraps(func)
+    async def handler(self: WallboxEntity, *args: Any, **kwargs: Any) -> None:
+        try:
+            await func(self, *args, **kwargs)
+        except InvalidValueError as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_value",
+                translation_placeholders={
+                    "entity": self.entity_id,
+                    "value": str(err.value),
+                    "allowed": err.allowed,
+                },
+            ) from err
+        except BusyError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="busy",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        except ChargerError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="write_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        await self.coordinator.async_after_write()
+
+    return cast(F, handler)
+
+
+def limit_point(charger: Charger, connector: int | None) -> str | None:
+    """The point that carries a connector's current limit (None: no limit there).
+
+    Vestel and Amperfied take a current; Compleo takes a power per connector.
+    """
+    for key in ("charging_current", "max_power"):
+        if charger.has(key, connector):
+            return key
+    return None

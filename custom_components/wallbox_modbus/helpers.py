@@ -1,0 +1,47 @@
+"""Small helpers shared by the config flow and the entry: building a charger."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.const import CONF_HOST, CONF_PORT
+
+from .charger import FAMILIES, MODELS, Charger, ModbusTransport, load_map
+from .const import CONF_MODEL, CONF_UNIT_ID, DEFAULT_PORT, DEFAULT_UNIT_ID
+
+
+def monotonic() -> float:
+    """Return the monotonic clock, looked up on every call.
+
+    The device layer binds ``time.monotonic`` as a default argument; handing it
+    this function instead keeps its timers (setting hold, phase switch block,
+    reconnect backoff) on the same clock as Home Assistant's, which the test
+    harness can move.
+    """
+    return time.monotonic()
+
+
+def build_charger(model_id: str, host: str, port: int, unit_id: int, *, timeout: float) -> Charger:
+    """Create the charger of a model at an address (not connected yet)."""
+    model = MODELS[model_id]
+    transport = ModbusTransport(host, port, unit_id, timeout=timeout, clock=monotonic)
+    return FAMILIES[model.family](transport, model, clock=monotonic)
+
+
+def model_title(model_id: str) -> str:
+    """'amperfied_solar' -> 'Amperfied connect.solar'."""
+    model = MODELS[model_id]
+    return f"{model.manufacturer} {model.name}"
+
+
+def model_defaults(model_id: str) -> tuple[int, int]:
+    """The port and unit id the model's register map names as defaults."""
+    defaults = load_map(MODELS[model_id].map_name).defaults
+    return int(defaults.get("port", DEFAULT_PORT)), int(defaults.get("unit_id", DEFAULT_UNIT_ID))
+
+
+def fallback_unique_id(data: Mapping[str, Any]) -> str:
+    """The identity of a box that has no serial number: model and address."""
+    return f"{data[CONF_MODEL]}_{data[CONF_HOST]}_{data[CONF_PORT]}_{data[CONF_UNIT_ID]}"

@@ -1,0 +1,132 @@
+"""Browser smoke test: real Home Assistant, real frontend, headless Chromium.
+
+Plain synchronous pytest; the Home Assistant pytest plugin must be off, because its
+autouse fixtures (event loop, socket guard, thread checks) are meant for in-process
+tests.  Run from the repository root with the ha2025 venv:
+
+    ~/.cache/wallbox-modbus/ha2025/bin/python -m pytest -p no:homeassistant tests/e2e -v
+
+Screenshots go to artifacts/screenshots/smoke-NN-*.png (WALLBOX_ARTIFACTS overrides).
+
+The path exercised here is the one the integration's own end-to-end test will take:
+log in, integrations dashboard, "Add integration", search, pick, fill the config-flow
+form, submit, then the device page.  Until wallbox_modbus has a manifest it runs
+against the built-in Worldclock integration (a form with a text field, no
+requirements, no network); once custom_components/wallbox_modbus/manifest.json exists
+the test also checks that the integration is listed and that its load left no errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("playwright.sync_api")
+
+from playwright.sync_api import expect  # noqa: E402
+
+from tests.e2e.browser import CHROMIUM, ha_browser  # noqa: E402
+from tests.e2e.hass_runner import HassInstance, start_hass  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+CUSTOM_COMPONENTS = ROOT / "custom_components"
+ARTIFACTS = Path(os.environ.get("WALLBOX_ARTIFACTS", ROOT / "artifacts" / "screenshots"))
+
+pytestmark = [
+    pytest.mark.timeout(300),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} missing (apt chromium)"),
+]
+
+
+def _custom_integration_name() -> str | None:
+    manifest = CUSTOM_COMPONENTS / "wallbox_modbus" / "manifest.json"
+    if not manifest.exists():
+        return None
+    name: str = json.loads(manifest.read_text())["name"]
+    return name
+
+
+@pytest.fixture(scope="module")
+def hass(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HassInstance]:
+    if request.config.pluginmanager.has_plugin("homeassistant"):
+        pytest.skip("needs the Home Assistant pytest plugin off: pytest -p no:homeassistant")
+    started = time.monotonic()
+    inst = start_hass(tmp_path_factory.mktemp("hass-config"), custom_components=CUSTOM_COMPONENTS)
+    print(
+        f"\nHome Assistant at {inst.base_url}: HTTP after {inst.timings.http_up:.1f} s, "
+        f"onboarded after {inst.timings.authenticated:.1f} s, "
+        f"RUNNING after {inst.timings.running:.1f} s "
+        f"(start_hass returned after {time.monotonic() - started:.1f} s)"
+    )
+    try:
+        yield inst
+    finally:
+        code = inst.stop()
+        print(f"hass exited with {code}; log: {inst.log_path}")
+
+
+def test_add_integration_through_the_ui(hass: HassInstance) -> None:
+    t0 = time.monotonic()
+    with ha_browser(hass.base_url, artifacts_dir=ARTIFACTS, prefix="smoke-") as ui:
+        page = ui.page
+
+        ui.login(hass.username, hass.password)
+        expect(page).to_have_title(re.compile("Home Assistant"))
+        expect(page.locator("ha-sidebar").get_by_text("Settings")).to_be_visible()
+        ui.screenshot("logged-in")
+
+        ui.goto("/config/integrations/dashboard")
+        expect(page).to_have_title(re.compile(r"^Settings"))
+        expect(page.get_by_role("button", name="Add integration")).to_be_visible()
+        ui.screenshot("integrations-dashboard")
+
+        dialog = ui.open_add_integration()
+        expect(dialog.get_by_text("Select brand")).to_be_visible()
+        ui.wait_idle()
+        ui.screenshot("add-integration-dialog")
+
+        if (custom_name := _custom_integration_name()) is not None:
+            ui.search_integration(custom_name)
+            expect(ui.integration_list_item(custom_name).first).to_be_visible()
+            ui.screenshot("search-custom-integration")
+
+        ui.search_integration("worldclock")
+        expect(ui.integration_list_item("Worldclock")).to_have_count(1)
+        ui.screenshot("search-worldclock")
+
+        flow = ui.pick_integration("Worldclock")
+        ui.wait_flow_form()
+        expect(ui.flow_field("name")).to_have_value("Worldclock Sensor")
+        ui.fill_flow({"name": "E2E clock"})
+        ui.screenshot("config-flow-form")
+        ui.submit_flow()
+        expect(flow.get_by_text("Created configuration for E2E clock")).to_be_visible()
+        ui.screenshot("config-flow-success")
+        ui.flow_button("Finish").click()
+        expect(flow.locator(".mdc-dialog__surface")).to_have_count(0)
+
+        entries = hass.config_entries("worldclock")
+        assert [(e["title"], e["state"]) for e in entries] == [("E2E clock", "loaded")]
+        device_id = hass.render_template("{{ device_id('sensor.e2e_clock') }}")
+        assert re.fullmatch(r"[0-9a-f]{32}", device_id), device_id
+
+        ui.goto(f"/config/devices/device/{device_id}")
+        expect(page.get_by_text("E2E clock").first).to_be_visible()
+        expect(page.get_by_text("Sensors").first).to_be_visible()
+        ui.wait_idle(500)
+        ui.screenshot("device-page")
+
+        assert not ui.page_errors, ui.page_errors
+    print("NOTIFS", hass.ws({"type": "persistent_notification/get"}))
+    print(f"browser part took {time.monotonic() - t0:.1f} s")
+
+    problems = [line for line in hass.log_errors() if "wallbox_modbus" in line]
+    assert not problems, "\n".join(problems)

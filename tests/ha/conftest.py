@@ -1,0 +1,151 @@
+"""Fixtures of the Home Assistant tests: the integration against simulated wallboxes.
+
+The simulators are real Modbus TCP servers on 127.0.0.1, started inside the
+test's event loop and stopped at teardown.  Their clocks are looked up on every
+call so that ``freezer`` moves them together with Home Assistant's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from homeassistant.config_entries import ConfigEntryState  # noqa: E402
+from homeassistant.const import CONF_HOST, CONF_PORT  # noqa: E402
+from homeassistant.core import HomeAssistant  # noqa: E402
+from pytest_homeassistant_custom_component.common import MockConfigEntry  # noqa: E402
+
+from custom_components.wallbox_modbus.const import (  # noqa: E402
+    CONF_MODEL,
+    CONF_UNIT_ID,
+    DOMAIN,
+)
+from custom_components.wallbox_modbus.helpers import fallback_unique_id, model_title  # noqa: E402
+from simulators.base import WallboxSimulator  # noqa: E402
+from simulators.registry import SIMULATORS  # noqa: E402
+
+type StartSimulator = Callable[..., Awaitable[WallboxSimulator]]
+
+
+def sim_clock() -> float:
+    """The simulators' monotonic clock, patchable by freezer."""
+    return time.monotonic()
+
+
+def sim_wall_clock() -> dt.datetime:
+    """The simulators' wall clock, patchable by freezer."""
+    return dt.datetime.now()
+
+
+def serial_of(sim: WallboxSimulator) -> str | None:
+    """The serial number a simulator reports (None: a box without one)."""
+    if not sim.bank.has("serial_number"):
+        return None
+    return str(sim.bank.get("serial_number"))
+
+
+def entry_for(sim: WallboxSimulator, model_id: str, **kwargs: Any) -> MockConfigEntry:
+    """A config entry for a simulator, as the config flow would create it."""
+    data = {CONF_MODEL: model_id, CONF_HOST: sim.host, CONF_PORT: sim.port, CONF_UNIT_ID: 255}
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=model_title(model_id),
+        data=data,
+        unique_id=serial_of(sim) or fallback_unique_id(data),
+        **kwargs,
+    )
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load the integration from custom_components/."""
+
+
+@pytest.fixture
+async def start_simulator(socket_enabled: None) -> AsyncIterator[StartSimulator]:
+    """Start simulators on free ports; every one is stopped at teardown.
+
+    Home Assistant's harness blocks sockets; the simulators and the integration
+    need them (connections stay limited to 127.0.0.1).
+    """
+    started: list[WallboxSimulator] = []
+
+    async def start(model_id: str, **kwargs: Any) -> WallboxSimulator:
+        kwargs.setdefault("clock", sim_clock)
+        kwargs.setdefault("wall_clock", sim_wall_clock)
+        sim = SIMULATORS[model_id](port=0, **kwargs)
+        await sim.start()
+        started.append(sim)
+        return sim
+
+    yield start
+    for sim in started:
+        await sim.stop()
+
+
+@pytest.fixture
+def model_id() -> str:
+    """The model under test (parametrize to change)."""
+    return "vestel_evc04"
+
+
+@pytest.fixture
+def sim_kwargs() -> dict[str, Any]:
+    """Extra arguments of the simulator under test (parametrize to change)."""
+    return {}
+
+
+@pytest.fixture
+async def simulator(
+    start_simulator: StartSimulator, model_id: str, sim_kwargs: dict[str, Any]
+) -> WallboxSimulator:
+    """The simulator of the model under test, with a car plugged in on every connector."""
+    sim = await start_simulator(model_id, **sim_kwargs)
+    for connector in sim.cars:
+        sim.plug(connector)
+    return sim
+
+
+@pytest.fixture
+def mock_config_entry(simulator: WallboxSimulator, model_id: str) -> MockConfigEntry:
+    """The config entry of the simulator under test."""
+    return entry_for(simulator, model_id)
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> AsyncIterator[MockConfigEntry]:
+    """Set up the entry; unload it (closing its connection) before the simulator stops."""
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    yield mock_config_entry
+    if mock_config_entry.state is ConfigEntryState.LOADED:
+        await hass.config_entries.async_unload(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+
+
+async def settle(predicate: Callable[[], bool], *, rounds: int = 2000) -> bool:
+    """Let the event loop run (without moving any clock) until predicate holds.
+
+    Socket events (a peer closing, a reply arriving) need a few loop rounds;
+    sleep(0) works under a frozen clock too.
+    """
+    for _ in range(rounds):
+        if predicate():
+            return True
+        await asyncio.sleep(0)
+    return predicate()

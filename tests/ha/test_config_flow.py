@@ -1,0 +1,429 @@
+"""Tests of the config flow, against simulators over real TCP."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_SCAN_INTERVAL
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.wallbox_modbus.const import (
+    CONF_MODEL,
+    CONF_UNIT_ID,
+    DOMAIN,
+    SECTION_ADVANCED,
+)
+from simulators.base import WallboxSimulator
+
+from .conftest import StartSimulator, entry_for, serial_of, settle
+
+MODELS = [
+    "vestel_evc04",
+    "amperfied_home",
+    "amperfied_business",
+    "amperfied_solar",
+    "compleo_solo",
+    "compleo_duo",
+]
+TITLES = {
+    "vestel_evc04": "Vestel EVC04",
+    "amperfied_home": "Amperfied connect.home",
+    "amperfied_business": "Amperfied connect.business",
+    "amperfied_solar": "Amperfied connect.solar",
+    "compleo_solo": "Compleo SOLO",
+    "compleo_duo": "Compleo DUO",
+}
+
+
+def address(port: int, unit_id: int = 255) -> dict[str, Any]:
+    """Input of the details step."""
+    return {CONF_HOST: "127.0.0.1", CONF_PORT: port, SECTION_ADVANCED: {CONF_UNIT_ID: unit_id}}
+
+
+def free_port() -> int:
+    """A port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def start_flow(hass: HomeAssistant, model_id: str) -> dict[str, Any]:
+    """Start the flow and choose a model."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_MODEL: model_id}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "details"
+    return dict(result)
+
+
+@pytest.mark.parametrize("model_id", MODELS)
+async def test_user_flow(
+    hass: HomeAssistant, start_simulator: StartSimulator, model_id: str
+) -> None:
+    """Every model: choose, probe, create; the entry then sets up on its own connection."""
+    sim = await start_simulator(model_id)
+    result = await start_flow(hass, model_id)
+    # The form is prefilled with the model's defaults.
+    schema = result["data_schema"].schema
+    defaults = {str(key): key.default() for key in schema if callable(key.default)}
+    assert defaults[CONF_PORT] == 502
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], address(sim.port)
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == TITLES[model_id]
+    assert result["data"] == {
+        CONF_MODEL: model_id,
+        CONF_HOST: "127.0.0.1",
+        CONF_PORT: sim.port,
+        CONF_UNIT_ID: 255,
+    }
+    entry = result["result"]
+    serial = serial_of(sim)
+    if serial is None:  # layout 1.0.x: no serial number, the address identifies the box
+        assert entry.unique_id == f"{model_id}_127.0.0.1_{sim.port}_255"
+    else:
+        assert entry.unique_id == serial
+    # The probe's connection was closed before the entry opened its own.
+    assert entry.state is ConfigEntryState.LOADED
+    assert sim.server.stats.max_concurrent == 1
+    assert sim.server.stats.connections_refused == 0
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_unit_id_default_section(hass: HomeAssistant) -> None:
+    """The unit id sits in a collapsed section, prefilled with the model's default."""
+    result = await start_flow(hass, "amperfied_solar")
+    schema = result["data_schema"].schema
+    section_key = next(key for key in schema if str(key) == SECTION_ADVANCED)
+    section = schema[section_key]
+    assert section.options["collapsed"] is True
+    unit_key = next(iter(section.schema.schema))
+    assert str(unit_key) == CONF_UNIT_ID
+    assert unit_key.default() == 255
+
+
+async def test_cannot_connect(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
+    """A closed port: cannot_connect on the host field; the user can try again."""
+    result = await start_flow(hass, "vestel_evc04")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], address(free_port())
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_HOST: "cannot_connect"}
+
+    sim = await start_simulator("vestel_evc04")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], address(sim.port)
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_timeout(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
+    """A box that takes the connection but never answers: timeout."""
+    sim = await start_simulator("amperfied_business")
+    sim.server.faults.silent = True
+    result = await start_flow(hass, "amperfied_business")
+    with patch("custom_components.wallbox_modbus.config_flow.PROBE_TIMEOUT", 0.2):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], address(sim.port)
+        )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "timeout"}
+    # The probe's connection is closed again.
+    assert await settle(lambda: sim.server.open_connections == 0)
+
+
+async def test_modbus_error(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
+    """A box that answers every request with a Modbus exception (e.g. a wrong unit id)."""
+    sim = await start_simulator("vestel_evc04", unit_id=1)
+    result = await start_flow(hass, "vestel_evc04")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], address(sim.port, unit_id=255)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "modbus_error"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], address(sim.port, unit_id=1)
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_UNIT_ID] == 1
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_unknown_error(
+    hass: HomeAssistant, start_simulator: StartSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Anything unexpected: unknown, logged."""
+    sim = await start_simulator("vestel_evc04")
+    result = await start_flow(hass, "vestel_evc04")
+    with patch(
+        "custom_components.wallbox_modbus.charger.VestelCharger.identify",
+        side_effect=RuntimeError("boom"),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], address(sim.port)
+        )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "unknown"}
+    assert "Unexpected error while probing 127.0.0.1" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("chosen", "actual"),
+    [
+        ("vestel_evc04", "amperfied_business"),
+        ("amperfied_business", "vestel_evc04"),
+        ("compleo_duo", "compleo_solo"),
+        ("compleo_solo", "compleo_duo"),
+        ("amperfied_solar", "amperfied_business"),
+        ("amperfied_business", "amperfied_solar"),
+        ("amperfied_business", "amperfied_home"),
+    ],
+)
+async def test_wrong_model(
+    hass: HomeAssistant, start_simulator: StartSimulator, chosen: str, actual: str
+) -> None:
+    """The box at the address is not the chosen model."""
+    sim = await start_simulator(actual)
+    result = await start_flow(hass, chosen)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], address(sim.port)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "wrong_model"}
+    assert await settle(lambda: sim.server.open_connections == 0)
+
+
+async def test_already_configured_serial(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """The same box (serial number) under another address (here: another unit id)."""
+    sim = await start_simulator("compleo_duo")
+    entry = entry_for(sim, "compleo_duo")
+    entry.add_to_hass(hass)
+    result = await start_flow(hass, "compleo_duo")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], address(sim.port, unit_id=1)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_already_configured_address(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """A box without a serial number: the same host, port and unit id is refused."""
+    sim = await start_simulator("amperfied_home")
+    entry_for(sim, "amperfied_home").add_to_hass(hass)
+    result = await start_flow(hass, "amperfied_home")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], address(sim.port)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    # Refused before probing: nothing connected.
+    assert sim.server.stats.connections_accepted == 0
+
+
+async def start_reconfigure(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    """Start the reconfigure flow of an entry."""
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    return dict(result)
+
+
+async def test_reconfigure(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
+    """The box moved (another port): the entry follows, after checking it is the same box."""
+    old = await start_simulator("amperfied_solar")
+    entry = entry_for(old, "amperfied_solar")
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    await old.stop()
+    new = await start_simulator("amperfied_solar")
+
+    result = await start_reconfigure(hass, entry)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], address(new.port)
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_PORT] == new.port
+    assert entry.state is ConfigEntryState.LOADED
+    assert new.server.stats.max_concurrent == 1
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_reconfigure_same_address(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """Reconfiguring in place frees the entry's connection first (one connection allowed)."""
+    sim = await start_simulator("amperfied_business")
+    entry = entry_for(sim, "amperfied_business")
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    result = await start_reconfigure(hass, entry)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], address(sim.port)
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.state is ConfigEntryState.LOADED
+    assert sim.server.stats.max_concurrent == 1
+    assert sim.server.stats.connections_refused == 0
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_reconfigure_other_box(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """Another box of the same model (another serial) is refused; the entry is put back."""
+    sim = await start_simulator("vestel_evc04")
+    other = await start_simulator("vestel_evc04")
+    other.bank.set("serial_number", "EVC04-SIM-00002")
+    entry = entry_for(sim, "vestel_evc04")
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    result = await start_reconfigure(hass, entry)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], address(other.port)
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_device"
+    assert entry.data[CONF_PORT] == sim.port
+    assert entry.state is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_reconfigure_errors(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
+    """A failed probe shows the error and puts the entry back; then a retry succeeds."""
+    sim = await start_simulator("compleo_solo")
+    entry = entry_for(sim, "compleo_solo")
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    result = await start_reconfigure(hass, entry)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], address(free_port())
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_HOST: "cannot_connect"}
+    assert entry.state is ConfigEntryState.LOADED
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], address(sim.port)
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_reconfigure_address_taken(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """Moving onto the address of another entry is refused."""
+    first = await start_simulator("amperfied_home")
+    second = await start_simulator("amperfied_home")
+    entry = entry_for(first, "amperfied_home")
+    entry.add_to_hass(hass)
+    entry_for(second, "amperfied_home").add_to_hass(hass)
+    result = await start_reconfigure(hass, entry)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], address(second.port)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reconfigure_without_serial(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """A box without a serial number keeps its entry's identity when it moves."""
+    old = await start_simulator("amperfied_home")
+    entry = entry_for(old, "amperfied_home")
+    entry.add_to_hass(hass)
+    unique_id = entry.unique_id
+    new = await start_simulator("amperfied_home")
+    result = await start_reconfigure(hass, entry)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], address(new.port)
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_PORT] == new.port
+    assert entry.unique_id == unique_id
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_options(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, simulator: WallboxSimulator
+) -> None:
+    """The scan interval: at least 2 s, applied without a reload."""
+    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    schema = result["data_schema"].schema
+    key = next(iter(schema))
+    assert key.default() == 10
+
+    with pytest.raises(InvalidData, match="scan_interval"):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_SCAN_INTERVAL: 1}
+        )
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SCAN_INTERVAL: 30}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert mock_config_entry.options == {CONF_SCAN_INTERVAL: 30}
+    coordinator = mock_config_entry.runtime_data.coordinator
+    assert coordinator.update_interval.total_seconds() == 30
+
+
+async def test_options_not_loaded(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """Options of an entry that is not loaded are stored for its next setup."""
+    sim = await start_simulator("vestel_evc04")
+    entry = entry_for(sim, "vestel_evc04")
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SCAN_INTERVAL: 5}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {CONF_SCAN_INTERVAL: 5}
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.runtime_data.coordinator.update_interval.total_seconds() == 5
+    await hass.config_entries.async_unload(entry.entry_id)
