@@ -497,3 +497,32 @@ async def test_amperfied_refuses_a_second_connection(make: Factory) -> None:
     await charger.refresh()  # the first connection is unaffected
     assert sim.server.stats.max_concurrent <= 2
     assert sim.server.open_connections == 1
+
+
+# ---------------------------------------------------------------- pause state
+
+
+async def test_pause_state_follows_the_box_where_it_can(make: Factory) -> None:
+    sim, charger = await make("amperfied_business")
+    sim.bank.set("charging_current", 0)
+    await charger.refresh(slow=True)
+    assert charger.limit_state().paused  # the box says 0: paused
+    sim.bank.set("charging_current", 10.0)  # someone else set a limit
+    await charger.refresh(slow=True)
+    state = charger.limit_state()
+    assert not state.paused
+    assert state.last_limit == 10.0
+
+
+async def test_vestel_pause_reapplied_when_vehicle_arrives_with_stale_reading(
+    make: Factory,
+) -> None:
+    sim, charger = await make("vestel_evc04")
+    await charger.refresh(slow=True)
+    await charger.pause()
+    await charger.refresh(slow=True)  # reads 0
+    sim.bank.set("charging_current", 6)  # the box resets; no slow refresh saw it yet
+    sim.plug(1)
+    await charger.refresh()  # fast tier only: the reading of 5004 is still 0
+    assert sim.bank.get("charging_current") == 0
+    assert charger.limit_state().paused

@@ -98,6 +98,7 @@ class Snapshot:
 class LimitState:
     """What the integration itself knows about a connector's current limit."""
 
+    known: bool = False  # paused was set from the box, a restore or a command
     paused: bool = False
     last_limit: float | None = None  # the last limit above zero, in amperes
     pending_raw: int | None = None  # a write held back (Amperfied holds settings 20 s)
@@ -112,6 +113,10 @@ class Charger:
     required_identity: ClassVar[tuple[str, ...]] = ()
     #: point read first, deciding which other points exist (layout version)
     layout_point: ClassVar[str | None] = None
+    #: True where the box's own limit cannot be trusted to say "paused" (Vestel
+    #: puts 6 A back): the integration's pause state is then only initialised
+    #: from the box, never overwritten by it.
+    own_pause_state: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -244,6 +249,7 @@ class Charger:
         self._values.update(values)
         self._postprocess(self._values)
         self._values.update(self._derive(self._values))
+        self._sync_limit_states()
         derived_failed = {
             pid(k, c)
             for c in self.connectors
@@ -257,6 +263,21 @@ class Charger:
         )
         await self._after_refresh(snapshot)
         return snapshot
+
+    def _sync_limit_states(self) -> None:
+        """Follow the box's limit: 0 means paused, above 0 is the limit to restore."""
+        for connector, state in self._limits.items():
+            current = self.charging_current(connector)
+            if current is None or state.pending_raw is not None:
+                continue
+            if self.own_pause_state and state.known:
+                if not state.paused and current > 0:
+                    state.last_limit = current
+                continue
+            state.known = True
+            state.paused = current == 0
+            if current > 0:
+                state.last_limit = current
 
     def _derived_failed(self, key: str, connector: int | None, failed: set[str]) -> bool:
         return bool(failed & {pid(s, connector) for s in self._status_sources()})
@@ -443,7 +464,7 @@ class Charger:
         if not state.paused and current:
             state.last_limit = state.last_limit or current
         point, _ = self._limit_raw(self.current_range(connector)[0], connector)
-        state.paused = True
+        state.paused = state.known = True
         await self._write_limit(point, 0, connector)
 
     async def resume(self, connector: int | None = None) -> None:
@@ -452,7 +473,7 @@ class Charger:
         low, high = self.current_range(connector)
         amps = min(max(state.last_limit or high, low), high)
         point, raw = self._limit_raw(amps, connector)
-        state.paused = False
+        state.paused, state.known = False, True
         state.last_limit = amps
         await self._write_limit(point, raw, connector)
 
@@ -461,7 +482,7 @@ class Charger:
     ) -> None:
         """Take back what the integration knew before a restart."""
         state = self._limits[connector]
-        state.paused = paused
+        state.paused, state.known = paused, True
         if last_limit:
             state.last_limit = last_limit
 

@@ -31,12 +31,14 @@ FROZEN_SECONDS = 5.0
 class VestelCharger(Charger):
     family = "vestel"
     required_identity = ("serial_number", "model")
+    own_pause_state = True  # the box puts 6 A back while no vehicle is plugged in
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._clock_seen: tuple[Any, float] | None = None
         self._clock_stuck = 0
         self._reopen = False
+        self._plugged: bool | None = None
 
     def _make_identity(self, values: Mapping[str, Any]) -> Identity:
         serial = str(values.get("serial_number") or "") or None
@@ -98,15 +100,13 @@ class VestelCharger(Charger):
 
     async def _after_refresh(self, snapshot: Snapshot) -> None:
         state = self.limit_state()
-        if (
-            state.paused
-            and snapshot.get("vehicle_connected")
-            and snapshot.get("charging_current") not in (None, 0)
-        ):
-            # The box put its own limit back while paused: apply the pause again.
-            _LOGGER.debug(
-                "re-applying the pause over the box's %s A", snapshot.get("charging_current")
-            )
+        plugged = snapshot.get("vehicle_connected")
+        arrived = plugged is True and self._plugged is False
+        self._plugged = plugged if isinstance(plugged, bool) else self._plugged
+        if state.paused and plugged and (arrived or snapshot.get("charging_current")):
+            # The box may have put its own limit back while no vehicle was
+            # plugged in: apply the pause again now that one is.
+            _LOGGER.debug("re-applying the pause for the vehicle that connected")
             await self.write_point(self.point("charging_current"), 0)
         self._watch_clock(snapshot)
 
