@@ -47,7 +47,7 @@ for v in "${versions[@]}"; do
 done
 
 step "Home Assistant 2025.4.4 (Python 3.13, pymodbus $HA2025_PYMODBUS)"
-run "HA 2025.4.4" "$HA2025/bin/python" -m pytest tests/ha -q -p no:cacheprovider \
+run "HA 2025.4.4" "$HA2025/bin/python" -m pytest tests/ha tests/meta -q -p no:cacheprovider \
   --cov=custom_components/wallbox_modbus --cov-report=term-missing:skip-covered \
   --cov-fail-under=95 --junitxml="$RESULTS/ha2025.xml"
 
