@@ -69,9 +69,13 @@ uv_venv() {
 DEV_TOOLS=(ruff==0.14.5 mypy==1.18.2 pyModbusTCP==0.3.1 pytest-cov)
 
 ensure_ha2025() {
+  # The demo's Home Assistant runs from this venv too: its frontend and the few
+  # packages a minimal set-up needs come from scripts/demo-requirements.txt.
+  local demo=()
+  mapfile -t demo < <(grep -vE '^\s*(#|$)' "$ROOT/scripts/demo-requirements.txt")
   uv_venv "$WALLBOX_CACHE/ha2025" "$(python313)" \
     "pytest-homeassistant-custom-component==$HA2025_PHCC" "pymodbus==$HA2025_PYMODBUS" \
-    "${DEV_TOOLS[@]}" playwright==1.55.0
+    "${DEV_TOOLS[@]}" playwright==1.55.0 "${demo[@]}"
   echo "$WALLBOX_CACHE/ha2025"
 }
 
@@ -141,6 +145,7 @@ ensure_system_tools() {
 # Debian's Chromium for the browser test (Playwright cannot download browsers here).
 ensure_browser() {
   apt_install chromium
+  apt_install libturbojpeg0 || true  # only silences a log line of Home Assistant
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -65,7 +65,7 @@ if [ $QUICK = 0 ]; then
     step "browser end-to-end (headless Chromium)"
     ensure_browser
     run "browser" "$HA2025/bin/python" -m pytest tests/e2e -q -p no:cacheprovider \
-      -p no:pytest_homeassistant_custom_component --junitxml="$RESULTS/e2e.xml"
+      -p no:homeassistant --junitxml="$RESULTS/e2e.xml"
   fi
 fi
 

@@ -1,14 +1,22 @@
 """Run Home Assistant as a real program: config dir, subprocess, onboarding, REST helpers.
 
 Used by the browser end-to-end tests and by the one-command demo (``run_demo.py``).
-Standard library only, so it imports in any interpreter; ``hass`` itself comes from the
-Home Assistant venv (by default the venv of the running interpreter).
+Standard library only (aiohttp is imported when the websocket helper is used); ``hass``
+itself is taken from the venv of the running interpreter ($WALLBOX_HASS overrides).
 
 Typical use::
 
     with start_hass(Path("/tmp/ha"), custom_components=ROOT / "custom_components") as ha:
-        flow = ha.start_config_flow("wallbox_modbus")
-        ha.config_flow_step(flow["flow_id"], {"host": "127.0.0.1", "port": 5020})
+        step = ha.start_config_flow("wallbox_modbus")
+        step = ha.config_flow_step(step["flow_id"], {"model": "vestel_evc04"})
+        step = ha.config_flow_step(step["flow_id"], {"host": "127.0.0.1", "port": 15020,
+                                                     "advanced": {}})
+        ha.ws({"type": "config/device_registry/list"})
+        ha.log_lines("Detected blocking call")
+
+Home Assistant is not allowed to pip-install at runtime (uv runs offline, no cache):
+everything it needs beyond the test venv is in scripts/demo-requirements.txt, and a
+custom integration whose requirements are not met fails as it would for a user.
 
 Onboarding: the user step goes through ``POST /api/onboarding/users`` exactly as the
 frontend does it.  The other three steps (core_config, analytics, integration) are
@@ -22,6 +30,7 @@ four steps anyway.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -183,6 +192,7 @@ def write_config(
         *(f"    {name}: debug" for name in debug_loggers),
     ]
     lines += [f"{domain}:" for domain in integrations if domain not in ("logger", "http")]
+    # (logger and http are configured above; listing them again would duplicate keys)
     text = "\n".join(lines) + "\n"
     if extra_yaml:
         text += extra_yaml.rstrip() + "\n"
@@ -223,10 +233,10 @@ def default_hass_bin() -> Path:
     return Path(sys.executable).with_name("hass")
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """preexec_fn: SIGTERM the child when the process that started it dies (Linux)."""
     with contextlib.suppress(Exception):
-        import ctypes  # noqa: PLC0415
+        import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
         pr_set_pdeathsig = 1
@@ -273,18 +283,8 @@ class HassInstance:
 
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM, wait up to `timeout`, then SIGKILL.  Return the exit code."""
-        proc = self.process
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                _LOGGER.warning("hass did not stop in %.0f s; killing it", timeout)
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
-        return proc.returncode
+        _terminate(self.process, timeout)
+        return self.process.returncode
 
     def __enter__(self) -> HassInstance:
         return self
@@ -300,15 +300,20 @@ class HassInstance:
     def log_tail(self, lines: int = 40) -> str:
         return _tail(self.log_path, lines)
 
-    def log_errors(self) -> list[str]:
-        """ERROR/CRITICAL lines of home-assistant.log so far."""
+    def log_lines(self, *needles: str) -> list[str]:
+        """Lines of this run's home-assistant.log that contain any of `needles`.
+
+        E.g. log_lines("Detected blocking call") for event-loop violations, which Home
+        Assistant logs as WARNING with the offending custom integration named.
+        """
         if not self.log_path.exists():
             return []
-        return [
-            line
-            for line in self.log_path.read_text(errors="replace").splitlines()
-            if " ERROR (" in line or " CRITICAL (" in line
-        ]
+        text = self.log_path.read_text(errors="replace")
+        return [line for line in text.splitlines() if any(n in line for n in needles)]
+
+    def log_errors(self) -> list[str]:
+        """ERROR/CRITICAL lines of home-assistant.log so far."""
+        return self.log_lines(" ERROR (", " CRITICAL (")
 
     # -- REST ------------------------------------------------------------------------
 
@@ -370,9 +375,7 @@ class HassInstance:
 
     def config_entries(self, domain: str | None = None) -> list[dict[str, Any]]:
         query = f"?domain={urllib.parse.quote(domain)}" if domain else ""
-        result: list[dict[str, Any]] = self.api(
-            "GET", f"/api/config/config_entries/entry{query}"
-        )
+        result: list[dict[str, Any]] = self.api("GET", f"/api/config/config_entries/entry{query}")
         return result
 
     def delete_config_entry(self, entry_id: str) -> None:
@@ -388,24 +391,26 @@ class HassInstance:
         Returns each command's `result`; raises HassError on an error reply.  Opens
         one connection per call (aiohttp from the Home Assistant venv).
         """
-        return asyncio.run(self._ws(list(commands), timeout))
 
-    async def _ws(self, commands: list[dict[str, Any]], timeout: float) -> list[Any]:
-        import aiohttp  # noqa: PLC0415
+        async def run() -> list[Any]:
+            async with asyncio.timeout(timeout):
+                return await self._ws(list(commands))
+
+        return asyncio.run(run())
+
+    async def _ws(self, commands: list[dict[str, Any]]) -> list[Any]:
+        import aiohttp
 
         url = self.base_url.replace("http", "ws", 1) + "/api/websocket"
         results: list[Any] = []
-        async with (
-            aiohttp.ClientSession() as session,
-            session.ws_connect(url, timeout=aiohttp.ClientWSTimeout(ws_close=timeout)) as ws,
-        ):
-            await ws.receive_json(timeout=timeout)  # auth_required
+        async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+            await ws.receive_json()  # auth_required
             await ws.send_json({"type": "auth", "access_token": self.token()})
-            if (msg := await ws.receive_json(timeout=timeout))["type"] != "auth_ok":
+            if (msg := await ws.receive_json())["type"] != "auth_ok":
                 raise HassError(f"websocket auth failed: {msg}")
             for msg_id, command in enumerate(commands, start=1):
                 await ws.send_json({**command, "id": msg_id})
-                while (reply := await ws.receive_json(timeout=timeout)).get("id") != msg_id:
+                while (reply := await ws.receive_json()).get("id") != msg_id:
                     pass
                 if not reply.get("success", False):
                     raise HassError(f"websocket {command['type']} failed: {reply.get('error')}")
@@ -432,7 +437,9 @@ def _wait_http(base_url: str, proc: subprocess.Popen[bytes], log: Path, deadline
     """
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise HassError(f"hass exited with {proc.returncode} during start-up:\n{_tail(log, 40)}")
+            raise HassError(
+                f"hass exited with {proc.returncode} during start-up:\n{_tail(log, 40)}"
+            )
         try:
             _request("GET", f"{base_url}/auth/providers", timeout=2)
             return
@@ -513,7 +520,9 @@ def login(base_url: str, username: str, password: str) -> dict[str, Any]:
     return _exchange_code(base_url, res["result"])
 
 
-def _wait_running(base_url: str, token: str, proc: subprocess.Popen[bytes], deadline: float) -> None:
+def _wait_running(
+    base_url: str, token: str, proc: subprocess.Popen[bytes], deadline: float
+) -> None:
     state = "?"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -578,14 +587,14 @@ def start_hass(
     started = time.monotonic()
     deadline = started + timeout
     with open(config_dir / STDOUT_FILE, "wb") as out:
-        proc = subprocess.Popen(  # noqa: S603
+        proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
             env=child_env,
             start_new_session=True,  # Ctrl-C in a terminal reaches only us; we stop hass
-            preexec_fn=_die_with_parent,  # noqa: PLW1509
+            preexec_fn=die_with_parent,  # noqa: PLW1509
         )
     base_url = f"http://127.0.0.1:{port}"
     timings = Timings()
@@ -631,12 +640,14 @@ def start_hass(
 
 
 def _terminate(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """SIGTERM, wait up to `timeout`, then SIGKILL the process group."""
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
+            _LOGGER.warning("hass did not stop in %.0f s; killing it", timeout)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
@@ -662,9 +673,10 @@ def wipe_config_dir(config_dir: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m hass_runner CONFIG_DIR [PORT]`: start, print timings, stop."""
-    import argparse  # noqa: PLC0415
+    """Start Home Assistant in CONFIG_DIR, print URL and timings, stop (or keep running).
 
+    python tests/e2e/hass_runner.py CONFIG_DIR [--port N] [--custom-components DIR]
+    """
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("config_dir", type=Path)
     parser.add_argument("--port", type=int, default=None)

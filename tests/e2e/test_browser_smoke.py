@@ -29,10 +29,10 @@ import pytest
 
 pytest.importorskip("playwright.sync_api")
 
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect
 
-from tests.e2e.browser import CHROMIUM, ha_browser  # noqa: E402
-from tests.e2e.hass_runner import HassInstance, start_hass  # noqa: E402
+from tests.e2e.browser import CHROMIUM, ha_browser
+from tests.e2e.hass_runner import HassInstance, start_hass
 
 ROOT = Path(__file__).resolve().parents[2]
 CUSTOM_COMPONENTS = ROOT / "custom_components"
@@ -125,8 +125,13 @@ def test_add_integration_through_the_ui(hass: HassInstance) -> None:
         ui.screenshot("device-page")
 
         assert not ui.page_errors, ui.page_errors
-    print("NOTIFS", hass.ws({"type": "persistent_notification/get"}))
     print(f"browser part took {time.monotonic() - t0:.1f} s")
+
+    # Integrations that fail to set up from YAML or at start-up are reported as
+    # "invalid_config" notifications; config-entry failures show up in the log.
+    (notifications,) = hass.ws({"type": "persistent_notification/get"})
+    invalid = [n for n in notifications if n["notification_id"].startswith("invalid_config")]
+    assert not invalid, invalid
 
     problems = [line for line in hass.log_errors() if "wallbox_modbus" in line]
     assert not problems, "\n".join(problems)

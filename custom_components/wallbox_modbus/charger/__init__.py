@@ -28,6 +28,12 @@ FAMILIES: dict[str, type[Charger]] = {
     cls.family: cls for cls in (VestelCharger, AmperfiedCharger, CompleoCharger)
 }
 
+# Read and validate every shipped map when the package is imported (Home Assistant
+# imports integrations in an executor), so no file is read inside an event loop
+# later, and a malformed map fails loudly at once.
+for _model in MODELS.values():
+    load_map(_model.map_name)
+
 
 def create_charger(
     model_id: str, host: str, port: int, unit_id: int, *, timeout: float = 5.0
