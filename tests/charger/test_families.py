@@ -122,7 +122,7 @@ async def test_identity(
         ("amperfied_business", "amperfied_solar"),
         ("amperfied_solar", "amperfied_business"),
         ("amperfied_solar", "amperfied_home"),
-        ("amperfied_business", "amperfied_home"),  # the business simulator has a MID meter
+        ("amperfied_business", "amperfied_home"),
     ],
 )
 async def test_wrong_model_is_refused(make: Factory, sim_model: str, chosen: str) -> None:
@@ -132,9 +132,8 @@ async def test_wrong_model_is_refused(make: Factory, sim_model: str, chosen: str
     assert writes(sim) == []
 
 
-async def test_home_on_layout_200_without_mid_is_accepted(make: Factory) -> None:
-    """The document lists connect.home boxes that report layout 2.0.0."""
-    _, charger = await make("amperfied_business", "amperfied_home", sim_kwargs={"mid": False})
+async def test_business_without_mid_has_no_mid_entities(make: Factory) -> None:
+    _, charger = await make("amperfied_business", sim_kwargs={"mid": False})
     assert charger.identity is not None
     assert charger.has("energy_session")
     assert not charger.has("mid_energy_total")

@@ -2,7 +2,10 @@
 
 - The layout version (register 4) decides which registers exist and which
   variant the box is: 1.0.x home, 2.0.0 business, 2.0.1 solar (whose phase
-  switch state 5001 answers).  A home box may also report 2.0.0.
+  switch state 5001 answers; a 2.0.1 box without it is a business).  The
+  document's tables also list connect.home at 2.0.0 for some registers; the
+  variant check follows shared/spec/devices.md's mapping instead, so a
+  connect.business is never accepted as a connect.home.
 - Charging state is IEC 61851 and is normalised to the OCPP vocabulary.
 - The limit is in 0.1 A: 0 or 6.0–16.0 A, never above the hardware switch
   (register 100).  The vendor asks to keep a setting 20 s after a change:
@@ -67,10 +70,7 @@ class AmperfiedCharger(Charger):
             found = "solar" if values.get("has_phase_switch") else "business"
         else:
             raise WrongModelError(self.model.name, f"a box with layout {text}")
-        accepted = {found}
-        if found == "business" and layout == (2, 0, 0) and not values.get("mid_available"):
-            accepted.add("home")  # the document lists connect.home boxes on layout 2.0.0
-        if self.model.variant not in accepted:
+        if self.model.variant != found:
             name = self.map.variants[found].name
             raise WrongModelError(self.model.name, f"{name} (layout {text})")
         serial = str(values.get("serial_number") or "") or None
