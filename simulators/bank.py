@@ -8,12 +8,11 @@ and lets a family simulator react to writes and to the passing of time.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 from charger.codec import decode, encode
-from charger.const import Table
+from charger.const import Table, monotonic
 from charger.registers import Point, RegisterMap, load_map
 
 from .modbus_server import ModbusReply
@@ -30,7 +29,7 @@ class MapBank:
         variant: str,
         *,
         layout: tuple[int, ...] | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = monotonic,
         extra: list[Point] | None = None,
     ) -> None:
         self.map: RegisterMap = load_map(map_name)

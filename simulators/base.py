@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+from charger.const import monotonic
 
 from .bank import MapBank
 from .modbus_server import ModbusTcpServer
@@ -63,8 +64,8 @@ class WallboxSimulator:
         host: str = "127.0.0.1",
         port: int = 0,
         unit_id: int | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        wall_clock: Callable[[], dt.datetime] = dt.datetime.now,
+        clock: Callable[[], float] = monotonic,
+        wall_clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(),
         layout: tuple[int, ...] | None = None,
         connectors: int = 1,
     ) -> None:

@@ -44,7 +44,13 @@ from .const import (
     MIN_SCAN_INTERVAL,
     SECTION_ADVANCED,
 )
-from .helpers import build_charger, fallback_unique_id, model_defaults, model_title
+from .helpers import (
+    build_charger,
+    fallback_unique_id,
+    has_fallback_unique_id,
+    model_defaults,
+    model_title,
+)
 
 # Seconds the probe waits for the box; a module constant so tests can shorten it.
 PROBE_TIMEOUT = 5.0
@@ -67,7 +73,8 @@ def _address_schema(model_id: str) -> vol.Schema:
         {
             vol.Required(CONF_HOST): TextSelector(),
             vol.Required(CONF_PORT, default=port): _int_box(1, 65535),
-            vol.Required(SECTION_ADVANCED): section(
+            # Optional for API clients: without it, the model's default unit id.
+            vol.Optional(SECTION_ADVANCED): section(
                 vol.Schema({vol.Required(CONF_UNIT_ID, default=unit_id): _int_box(0, 255)}),
                 {"collapsed": True},
             ),
@@ -212,7 +219,7 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
                 relinked = await self.hass.config_entries.async_unload(entry.entry_id)
             errors, identity = await _async_probe(data)
             if identity is not None:
-                if entry.unique_id == fallback_unique_id(entry.data):
+                if has_fallback_unique_id(entry.unique_id, entry.data):
                     # The box had no serial number when it was added: nothing to compare.
                     await self.async_set_unique_id(entry.unique_id)
                 else:

@@ -24,7 +24,7 @@ from .const import (
     REQUEST_REFRESH_COOLDOWN,
     SLOW_INTERVAL,
 )
-from .helpers import fallback_unique_id
+from .helpers import has_fallback_unique_id
 
 type WallboxConfigEntry = ConfigEntry[WallboxRuntimeData]
 
@@ -105,16 +105,28 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
 
     @property
     def connectors(self) -> list[int | None]:
-        """None for the box (or station) itself, then each connector with its own device."""
+        """None for the box (or station) itself, then each connector's number."""
         return [None, *(c for c in self.charger.connectors if c is not None)]
+
+    def device_connector(self, connector: int | None) -> int | None:
+        """The connector whose own device an entity belongs to (None: the box's device).
+
+        Only a box with several connectors (Compleo DUO) has a device per
+        connector; a single connector (Compleo SOLO) belongs to the box's device.
+        """
+        if sum(1 for c in self.charger.connectors if c is not None) > 1:
+            return connector
+        return None
 
     def device_unique_id(self, connector: int | None) -> str:
         """The serial number (or the entry's fallback), with the connector if any."""
         base = str(self.config_entry.unique_id)
+        connector = self.device_connector(connector)
         return base if connector is None else f"{base}_{connector}"
 
     def device_info(self, connector: int | None) -> DeviceInfo:
         """The device an entity of this connector (None: the box) belongs to."""
+        connector = self.device_connector(connector)
         identity = self.identity
         info = DeviceInfo(
             identifiers={(DOMAIN, self.device_unique_id(connector))},
@@ -153,7 +165,7 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         entry = self.config_entry
         if (
             identity.serial is not None
-            and entry.unique_id != fallback_unique_id(entry.data)
+            and not has_fallback_unique_id(entry.unique_id, entry.data)
             and identity.serial != entry.unique_id
         ):
             raise ConfigEntryError(
@@ -205,8 +217,12 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
     # ---------------------------------------------------------------- keepalive
 
     @callback
-    def _async_schedule_keepalive(self) -> None:
-        """Run the keepalive at the box's interval; pull it forward when that shrinks."""
+    def _async_schedule_keepalive(self, *, previous_due: float | None = None) -> None:
+        """Run the keepalive at the box's interval; pull it forward when that shrinks.
+
+        After a keepalive the next one is due one interval after the previous
+        due time (not after it finished), so the period never drifts.
+        """
         if self._closed:
             return
         interval = self.charger.keepalive_interval
@@ -219,21 +235,23 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
             self._keepalive_unsub = None
         if interval is None:
             return
-        self._keepalive_due = now + interval
+        due = now + interval if previous_due is None else max(now, previous_due + interval)
+        self._keepalive_due = due
         self._keepalive_unsub = async_call_later(
             self.hass,
-            interval,
+            due - now,
             HassJob(self._async_keepalive, f"{self.name} keepalive", cancel_on_shutdown=True),
         )
 
     async def _async_keepalive(self, _now: datetime) -> None:
         self._keepalive_unsub = None
+        due = self._keepalive_due
         try:
             await self.charger.keepalive()
         except ChargerError as err:
             LOGGER.debug("%s: keepalive failed: %s", self.name, err)
         finally:
-            self._async_schedule_keepalive()
+            self._async_schedule_keepalive(previous_due=due)
 
     # ----------------------------------------------------------- held-back writes
 

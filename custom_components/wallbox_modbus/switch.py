@@ -12,7 +12,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import ExtraStoredData, RestoredExtraData, RestoreEntity
 
-from .charger import Charger
+from .charger import Charger, ChargerError
+from .const import LOGGER
 from .coordinator import WallboxConfigEntry
 from .entity import (
     WallboxEntity,
@@ -80,6 +81,24 @@ class WallboxSwitchEntity(WallboxEntity, SwitchEntity, RestoreEntity):
             )
         elif (state := await self.async_get_last_state()) is not None:
             self.charger.restore(self.connector, paused=state.state == STATE_OFF, last_limit=None)
+        else:
+            return
+        if self.charger.limit_state(self.connector).paused and self.charger.charging_current(
+            self.connector
+        ):
+            # Paused before the restart, but the box offers current again: pause it again.
+            self.coordinator.config_entry.async_create_task(
+                self.hass, self._async_pause_again(), eager_start=False
+            )
+        self.coordinator.async_update_listeners()
+
+    async def _async_pause_again(self) -> None:
+        try:
+            await self.charger.pause(self.connector)
+        except ChargerError as err:
+            LOGGER.warning("%s: the pause could not be applied again: %s", self.entity_id, err)
+            return
+        await self.coordinator.async_after_write()
 
     @property
     def extra_restore_state_data(self) -> ExtraStoredData:

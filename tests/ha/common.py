@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.json import JSONEncoder
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -60,4 +61,20 @@ def entity_table(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
     }
     table = plain({"devices": devices, "entities": entities})
     port = str(entry.data["port"])
-    return json.loads(json.dumps(table).replace(f"_{port}_", "_PORT_"))
+    cleaned: dict[str, Any] = json.loads(json.dumps(table).replace(f"_{port}_", "_PORT_"))
+    return cleaned
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> str:
+    """The state of an entity that must exist."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
+def attributes_of(hass: HomeAssistant, entity_id: str) -> dict[str, Any]:
+    """The attributes of an entity that must exist."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    attributes: dict[str, Any] = dict(state.attributes)
+    return attributes

@@ -12,6 +12,7 @@ import datetime as dt
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,14 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from freezegun.api import FrozenDateTimeFactory  # noqa: E402
 from homeassistant.config_entries import ConfigEntryState  # noqa: E402
 from homeassistant.const import CONF_HOST, CONF_PORT  # noqa: E402
 from homeassistant.core import HomeAssistant  # noqa: E402
-from pytest_homeassistant_custom_component.common import MockConfigEntry  # noqa: E402
+from pytest_homeassistant_custom_component.common import (  # noqa: E402
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.wallbox_modbus.const import (  # noqa: E402
     CONF_MODEL,
@@ -149,3 +154,36 @@ async def settle(predicate: Callable[[], bool], *, rounds: int = 2000) -> bool:
             return True
         await asyncio.sleep(0)
     return predicate()
+
+
+async def run_frozen[T](hass: HomeAssistant, awaitable: Awaitable[T], *, rounds: int = 500) -> T:
+    """Await something under a frozen clock, firing the timers due within half a second.
+
+    pymodbus sleeps 0.1 s after every connect; with freezer the event loop's
+    clock stands still, so that sleep (and nothing further away) is fired here.
+    """
+    task = asyncio.ensure_future(awaitable)
+    for _ in range(rounds):
+        for _ in range(20):
+            if task.done():
+                return task.result()
+            await asyncio.sleep(0)
+        async_fire_time_changed(hass)
+    task.cancel()
+    raise TimeoutError("still waiting after firing timers")
+
+
+async def block_frozen(hass: HomeAssistant) -> None:
+    """hass.async_block_till_done() under a frozen clock (see run_frozen).
+
+    Background tasks included: scheduled refreshes run as background tasks and
+    wait for the simulator's replies.
+    """
+    await run_frozen(hass, hass.async_block_till_done(wait_background_tasks=True))
+
+
+async def tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
+    """Move the frozen clock, fire the timers that are due, and wait for their work."""
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await block_frozen(hass)

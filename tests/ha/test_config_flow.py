@@ -7,7 +7,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigFlowResult
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_SCAN_INTERVAL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
@@ -53,7 +53,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def start_flow(hass: HomeAssistant, model_id: str) -> dict[str, Any]:
+async def start_flow(hass: HomeAssistant, model_id: str) -> ConfigFlowResult:
     """Start the flow and choose a model."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.FORM
@@ -63,7 +63,7 @@ async def start_flow(hass: HomeAssistant, model_id: str) -> dict[str, Any]:
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "details"
-    return dict(result)
+    return result
 
 
 @pytest.mark.parametrize("model_id", MODELS)
@@ -74,12 +74,11 @@ async def test_user_flow(
     sim = await start_simulator(model_id)
     result = await start_flow(hass, model_id)
     # The form is prefilled with the model's defaults.
+    assert result["data_schema"] is not None
     schema = result["data_schema"].schema
     defaults = {str(key): key.default() for key in schema if callable(key.default)}
     assert defaults[CONF_PORT] == 502
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], address(sim.port)
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(sim.port))
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -106,6 +105,7 @@ async def test_user_flow(
 async def test_unit_id_default_section(hass: HomeAssistant) -> None:
     """The unit id sits in a collapsed section, prefilled with the model's default."""
     result = await start_flow(hass, "amperfied_solar")
+    assert result["data_schema"] is not None
     schema = result["data_schema"].schema
     section_key = next(key for key in schema if str(key) == SECTION_ADVANCED)
     section = schema[section_key]
@@ -115,19 +115,30 @@ async def test_unit_id_default_section(hass: HomeAssistant) -> None:
     assert unit_key.default() == 255
 
 
+async def test_without_advanced_section(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """A client that leaves the section out gets the model's default unit id."""
+    sim = await start_simulator("compleo_solo")
+    result = await start_flow(hass, "compleo_solo")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: sim.port}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_UNIT_ID] == 255
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
 async def test_cannot_connect(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
     """A closed port: cannot_connect on the host field; the user can try again."""
     result = await start_flow(hass, "vestel_evc04")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], address(free_port())
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(free_port()))
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_HOST: "cannot_connect"}
 
     sim = await start_simulator("vestel_evc04")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], address(sim.port)
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(sim.port))
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.config_entries.async_unload(result["result"].entry_id)
@@ -202,9 +213,7 @@ async def test_wrong_model(
     """The box at the address is not the chosen model."""
     sim = await start_simulator(actual)
     result = await start_flow(hass, chosen)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], address(sim.port)
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(sim.port))
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "wrong_model"}
     assert await settle(lambda: sim.server.open_connections == 0)
@@ -232,21 +241,19 @@ async def test_already_configured_address(
     sim = await start_simulator("amperfied_home")
     entry_for(sim, "amperfied_home").add_to_hass(hass)
     result = await start_flow(hass, "amperfied_home")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], address(sim.port)
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(sim.port))
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
     # Refused before probing: nothing connected.
     assert sim.server.stats.connections_accepted == 0
 
 
-async def start_reconfigure(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+async def start_reconfigure(hass: HomeAssistant, entry: MockConfigEntry) -> ConfigFlowResult:
     """Start the reconfigure flow of an entry."""
-    result = await entry.start_reconfigure_flow(hass)
+    result: ConfigFlowResult = await entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
-    return dict(result)
+    return result
 
 
 async def test_reconfigure(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
@@ -261,9 +268,7 @@ async def test_reconfigure(hass: HomeAssistant, start_simulator: StartSimulator)
     new = await start_simulator("amperfied_solar")
 
     result = await start_reconfigure(hass, entry)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], address(new.port)
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(new.port))
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
@@ -284,9 +289,7 @@ async def test_reconfigure_same_address(
     await hass.async_block_till_done()
 
     result = await start_reconfigure(hass, entry)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], address(sim.port)
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(sim.port))
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
@@ -296,9 +299,7 @@ async def test_reconfigure_same_address(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_reconfigure_other_box(
-    hass: HomeAssistant, start_simulator: StartSimulator
-) -> None:
+async def test_reconfigure_other_box(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
     """Another box of the same model (another serial) is refused; the entry is put back."""
     sim = await start_simulator("vestel_evc04")
     other = await start_simulator("vestel_evc04")
@@ -309,9 +310,7 @@ async def test_reconfigure_other_box(
     await hass.async_block_till_done()
 
     result = await start_reconfigure(hass, entry)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], address(other.port)
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(other.port))
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_device"
@@ -329,17 +328,13 @@ async def test_reconfigure_errors(hass: HomeAssistant, start_simulator: StartSim
     await hass.async_block_till_done()
 
     result = await start_reconfigure(hass, entry)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], address(free_port())
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(free_port()))
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_HOST: "cannot_connect"}
     assert entry.state is ConfigEntryState.LOADED
 
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], address(sim.port)
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(sim.port))
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
@@ -356,9 +351,7 @@ async def test_reconfigure_address_taken(
     entry.add_to_hass(hass)
     entry_for(second, "amperfied_home").add_to_hass(hass)
     result = await start_reconfigure(hass, entry)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], address(second.port)
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(second.port))
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 
@@ -373,9 +366,7 @@ async def test_reconfigure_without_serial(
     unique_id = entry.unique_id
     new = await start_simulator("amperfied_home")
     result = await start_reconfigure(hass, entry)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], address(new.port)
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(new.port))
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
@@ -391,8 +382,8 @@ async def test_options(
     """The scan interval: at least 2 s, applied without a reload."""
     result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
     assert result["type"] is FlowResultType.FORM
-    schema = result["data_schema"].schema
-    key = next(iter(schema))
+    assert result["data_schema"] is not None
+    key = next(iter(result["data_schema"].schema))
     assert key.default() == 10
 
     with pytest.raises(InvalidData, match="scan_interval"):
@@ -410,9 +401,7 @@ async def test_options(
     assert coordinator.update_interval.total_seconds() == 30
 
 
-async def test_options_not_loaded(
-    hass: HomeAssistant, start_simulator: StartSimulator
-) -> None:
+async def test_options_not_loaded(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
     """Options of an entry that is not loaded are stored for its next setup."""
     sim = await start_simulator("vestel_evc04")
     entry = entry_for(sim, "vestel_evc04")

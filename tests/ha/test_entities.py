@@ -13,13 +13,12 @@ from homeassistant.helpers import entity_registry as er
 from syrupy.assertion import SnapshotAssertion
 
 from .common import entity_table
-from .conftest import StartSimulator, entry_for
+from .conftest import StartSimulator, block_frozen, entry_for, run_frozen
 
 # (model, simulator arguments, snapshot name)
 VARIANTS: list[tuple[str, dict[str, Any], str]] = [
     ("vestel_evc04", {}, "vestel_evc04"),
     ("amperfied_home", {}, "amperfied_home_layout_1_0_8"),
-    ("amperfied_home", {"layout": (2, 0, 0)}, "amperfied_home_layout_2_0_0"),
     ("amperfied_business", {}, "amperfied_business_mid"),
     ("amperfied_business", {"mid": False}, "amperfied_business_without_mid"),
     ("amperfied_solar", {}, "amperfied_solar"),
@@ -31,7 +30,6 @@ VARIANTS: list[tuple[str, dict[str, Any], str]] = [
 COUNTS = {
     "vestel_evc04": 30,
     "amperfied_home_layout_1_0_8": 23,
-    "amperfied_home_layout_2_0_0": 24,
     "amperfied_business_mid": 25,
     "amperfied_business_without_mid": 24,
     "amperfied_solar": 26,
@@ -112,12 +110,11 @@ def catalog_keys(name: str) -> set[str]:
         if name == "amperfied_solar":
             keys |= {"phases", "phase_switch_state"}
         return keys
-    if name.startswith("compleo"):
-        connectors = 2 if name == "compleo_duo" else 1
+    if name == "compleo_solo":  # one device: the station and its only connector
+        return set(CATALOG["compleo_station"]) | set(CATALOG["compleo_connector"])
+    if name == "compleo_duo":  # the station, and a device per connector
         return set(CATALOG["compleo_station"]) | {
-            f"{connector}_{key}"
-            for connector in range(1, connectors + 1)
-            for key in CATALOG["compleo_connector"]
+            f"{connector}_{key}" for connector in (1, 2) for key in CATALOG["compleo_connector"]
         }
     return set(CATALOG[name])
 
@@ -143,8 +140,8 @@ async def test_entities(
 
     entry = entry_for(sim, model_id)
     entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    assert await run_frozen(hass, hass.config_entries.async_setup(entry.entry_id))
+    await block_frozen(hass)
 
     # Registry entries as created (disabled by default included) ...
     created = entity_table(hass, entry)
@@ -153,8 +150,8 @@ async def test_entities(
     for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
         if entity.disabled_by is not None:
             registry.async_update_entity(entity.entity_id, disabled_by=None)
-    await hass.config_entries.async_reload(entry.entry_id)
-    await hass.async_block_till_done()
+    await run_frozen(hass, hass.config_entries.async_reload(entry.entry_id))
+    await block_frozen(hass)
     assert entry.state is ConfigEntryState.LOADED
     enabled = entity_table(hass, entry)
 
@@ -163,7 +160,7 @@ async def test_entities(
         assert entity["state"] not in (None, "unavailable", "unknown"), unique_id
     assert enabled == snapshot
 
-    serial = entry.unique_id
+    serial = str(entry.unique_id).replace(f"_{sim.port}_", "_PORT_")
     suffixes = {unique_id.removeprefix(f"{serial}_") for unique_id in enabled["entities"]}
     assert catalog_keys(name) <= suffixes
     assert len(enabled["entities"]) == COUNTS[name]

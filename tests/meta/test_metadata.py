@@ -109,13 +109,26 @@ def test_placeholders_match_between_languages(path: str) -> None:
     assert set(re.findall(r"\{(\w+)\}", en)) == set(re.findall(r"\{(\w+)\}", de)), path
 
 
-def _literal_kwargs(tree: ast.AST, name: str) -> list[str]:
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg == name:
-            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-                found.append(node.value.value)
-    return found
+def _translation_keys(source: Path) -> tuple[list[str], list[str]]:
+    """(entity keys, exception keys): translation_key literals, told apart by the call
+    that carries them (an ...Error/...Exception constructor, or anything else)."""
+    entity: list[str] = []
+    exception: list[str] = []
+    for node in ast.walk(ast.parse(source.read_text())):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        for kw in node.keywords:
+            value = kw.value
+            if (
+                kw.arg == "translation_key"
+                and isinstance(value, ast.Constant)
+                and isinstance(value.value, str)
+            ):
+                is_error = name.endswith(("Error", "Exception", "Failed", "NotReady"))
+                (exception if is_error else entity).append(value.value)
+    return entity, exception
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
@@ -123,7 +136,7 @@ def test_every_entity_translation_key_is_translated(platform: str) -> None:
     source = INTEGRATION / f"{platform}.py"
     if not source.exists():
         pytest.skip(f"no {platform} platform")
-    keys = _literal_kwargs(ast.parse(source.read_text()), "translation_key")
+    keys, _ = _translation_keys(source)
     assert keys, f"{platform}.py declares no translation keys"
     names = STRINGS.get("entity", {}).get(platform, {})
     missing = [k for k in keys if "name" not in names.get(k, {})]
@@ -133,9 +146,7 @@ def test_every_entity_translation_key_is_translated(platform: str) -> None:
 def test_every_exception_translation_key_is_translated() -> None:
     exceptions = STRINGS.get("exceptions", {})
     for source in INTEGRATION.glob("*.py"):
-        if source.stem in PLATFORMS:
-            continue  # entity translation keys, checked above
-        keys = _literal_kwargs(ast.parse(source.read_text()), "translation_key")
+        _, keys = _translation_keys(source)
         missing = [k for k in keys if k not in exceptions]
         assert missing == [], f"{source.name}: {missing}"
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .codec import decode, decode_int, raw_of, split_bits, trim_hex_bytes
+from .const import monotonic
 from .errors import (
     ChargerError,
     IllegalAddressError,
@@ -123,7 +123,7 @@ class Charger:
         transport: ModbusTransport,
         model: ModelInfo,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = monotonic,
     ) -> None:
         self.transport = transport
         self.model = model
@@ -352,6 +352,7 @@ class Charger:
                 reason,
             )
             self.dropped[point.id] = reason
+            self._values.pop(point.id, None)  # no stale value for a point no longer read
 
     def _note_error(self, message: str) -> None:
         self.recent_errors = [*self.recent_errors[-19:], message]

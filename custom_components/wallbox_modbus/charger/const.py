@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from enum import StrEnum
 
 
@@ -13,3 +14,8 @@ class Table(StrEnum):
 
 
 MAX_READ_REGISTERS = 125  # Modbus limit for one read request
+
+
+def monotonic() -> float:
+    """time.monotonic, looked up at each call so that a test's frozen clock applies."""
+    return time.monotonic()

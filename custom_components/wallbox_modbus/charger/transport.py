@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -27,7 +26,7 @@ from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 from pymodbus.pdu import ModbusPDU
 
-from .const import MAX_READ_REGISTERS, Table
+from .const import MAX_READ_REGISTERS, Table, monotonic
 from .errors import (
     ChargerConnectionError,
     ChargerProtocolError,
@@ -128,7 +127,7 @@ class ModbusTransport:
         timeout: float = 5.0,
         backoff_initial: float = 1.0,
         backoff_max: float = 60.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = monotonic,
     ) -> None:
         """Describe the connection; nothing touches the network until used."""
         _check_address("port", port)

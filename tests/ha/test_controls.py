@@ -1,0 +1,295 @@
+"""Tests of pause and resume (switch), the phase switch (select) and the remote lock."""
+
+from __future__ import annotations
+
+from unittest.mock import patch
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.select import ATTR_OPTION, SERVICE_SELECT_OPTION
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    SERVICE_LOCK,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    SERVICE_UNLOCK,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNKNOWN,
+    Platform,
+)
+from homeassistant.core import HomeAssistant, State
+from homeassistant.exceptions import HomeAssistantError
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    mock_restore_cache,
+    mock_restore_cache_with_extra_data,
+)
+
+from custom_components.wallbox_modbus.charger import (
+    AmperfiedCharger,
+    BusyError,
+    ChargerConnectionError,
+    CompleoCharger,
+)
+from custom_components.wallbox_modbus.const import DOMAIN
+from simulators.base import WallboxSimulator
+
+from .common import attributes_of, state_of
+from .conftest import StartSimulator, block_frozen, entry_for, run_frozen, tick
+from .test_number import set_value, writes
+
+
+async def switch(hass: HomeAssistant, entity_id: str, on: bool) -> None:
+    """Turn a switch on or off and wait."""
+    await hass.services.async_call(
+        Platform.SWITCH,
+        SERVICE_TURN_ON if on else SERVICE_TURN_OFF,
+        {ATTR_ENTITY_ID: entity_id},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+
+
+# ------------------------------------------------------------------ pause and resume
+
+PAUSE = {
+    # model: (switch, number, limit register, raw of the limit before pausing)
+    "vestel_evc04": (
+        "switch.vestel_evc04_charging_enabled",
+        "number.vestel_evc04_charging_current",
+        5004,
+        16,
+    ),
+    "compleo_duo": (
+        "switch.compleo_duo_connector_2_charging_enabled",
+        "number.compleo_duo_connector_2_charging_current",
+        272,
+        110,
+    ),
+}
+
+
+@pytest.mark.parametrize("model_id", list(PAUSE))
+@pytest.mark.usefixtures("init_integration")
+async def test_pause_and_resume(
+    hass: HomeAssistant, simulator: WallboxSimulator, model_id: str
+) -> None:
+    """Off writes 0 and the number keeps showing the last limit; on writes it back."""
+    switch_id, number_id, address, raw = PAUSE[model_id]
+    assert state_of(hass, switch_id) == STATE_ON
+    shown = state_of(hass, number_id)
+
+    await switch(hass, switch_id, on=False)
+    assert writes(simulator, address) == [0]
+    assert state_of(hass, switch_id) == STATE_OFF
+    assert state_of(hass, number_id) == shown
+
+    await switch(hass, switch_id, on=True)
+    assert writes(simulator, address) == [0, raw]
+    assert state_of(hass, switch_id) == STATE_ON
+
+
+@pytest.mark.parametrize("model_id", ["vestel_evc04"])
+@pytest.mark.usefixtures("init_integration")
+async def test_limit_while_paused(hass: HomeAssistant, simulator: WallboxSimulator) -> None:
+    """A new limit while paused is remembered, shown, and applied on resume."""
+    switch_id, number_id, address, _ = PAUSE["vestel_evc04"]
+    await switch(hass, switch_id, on=False)
+    await set_value(hass, number_id, 10)
+    assert writes(simulator, address) == [0]
+    assert state_of(hass, number_id) == "10.0"
+    await switch(hass, switch_id, on=True)
+    assert writes(simulator, address) == [0, 10]
+
+
+@pytest.mark.parametrize("model_id", ["vestel_evc04"])
+async def test_pause_survives_a_restart(
+    hass: HomeAssistant, simulator: WallboxSimulator, mock_config_entry: MockConfigEntry
+) -> None:
+    """The pause and the last limit come back after a restart."""
+    switch_id, number_id, address, _ = PAUSE["vestel_evc04"]
+    mock_restore_cache_with_extra_data(
+        hass, [(State(switch_id, STATE_OFF), {"paused": True, "last_limit": 10.0})]
+    )
+    entry = mock_config_entry
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert state_of(hass, switch_id) == STATE_OFF
+    assert state_of(hass, number_id) == "10.0"
+    # The box was charging at 16 A: the restored pause is applied again.
+    assert writes(simulator, address) == [0]
+    await switch(hass, switch_id, on=True)
+    assert writes(simulator, address) == [0, 10]
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+AMPERFIED_SWITCH = "switch.amperfied_connect_home_charging_enabled"
+
+
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
+async def test_amperfied_pause_and_resume(
+    hass: HomeAssistant, start_simulator: StartSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Amperfied holds a setting 20 s: a resume right after a pause waits for the hold."""
+    sim = await start_simulator("amperfied_home")
+    sim.plug(1)
+    entry = entry_for(sim, "amperfied_home")
+    entry.add_to_hass(hass)
+    assert await run_frozen(hass, hass.config_entries.async_setup(entry.entry_id))
+    await block_frozen(hass)
+
+    await run_frozen(hass, switch(hass, AMPERFIED_SWITCH, on=False))
+    assert writes(sim, 261) == [0]
+    await run_frozen(hass, switch(hass, AMPERFIED_SWITCH, on=True))
+    assert state_of(hass, AMPERFIED_SWITCH) == STATE_ON
+    assert writes(sim, 261) == [0]
+    await tick(hass, freezer, 20)
+    assert writes(sim, 261) == [0, 160]
+    assert state_of(hass, "binary_sensor.amperfied_connect_home_charging") == STATE_ON
+    assert await run_frozen(hass, hass.config_entries.async_unload(entry.entry_id))
+
+
+@pytest.mark.parametrize("model_id", ["amperfied_home"])
+async def test_pause_restored_from_state(
+    hass: HomeAssistant, simulator: WallboxSimulator, mock_config_entry: MockConfigEntry
+) -> None:
+    """Without stored extra data the switch's last state is taken back (and applied)."""
+    mock_restore_cache(hass, [State(AMPERFIED_SWITCH, STATE_OFF)])
+    entry = mock_config_entry
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert state_of(hass, AMPERFIED_SWITCH) == STATE_OFF
+    assert writes(simulator, 261) == [0]
+    assert state_of(hass, "number.amperfied_connect_home_charging_current") == "16.0"
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize("model_id", ["compleo_solo"])
+async def test_pause_cannot_be_applied_again(
+    hass: HomeAssistant,
+    simulator: WallboxSimulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A restored pause the box refuses to take is logged."""
+    switch_id = "switch.compleo_solo_charging_enabled"
+    mock_restore_cache_with_extra_data(
+        hass, [(State(switch_id, STATE_OFF), {"paused": True, "last_limit": None})]
+    )
+    entry = mock_config_entry
+    entry.add_to_hass(hass)
+    with patch.object(CompleoCharger, "pause", side_effect=ChargerConnectionError("gone")):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    assert state_of(hass, switch_id) == STATE_OFF
+    assert "the pause could not be applied again" in caplog.text
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+# ------------------------------------------------------------------ phase switch
+
+
+async def select(hass: HomeAssistant, option: str) -> None:
+    """Choose the phases of the connect.solar."""
+    await hass.services.async_call(
+        Platform.SELECT,
+        SERVICE_SELECT_OPTION,
+        {ATTR_ENTITY_ID: "select.amperfied_connect_solar_phases", ATTR_OPTION: option},
+        blocking=True,
+    )
+
+
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
+async def test_phase_switch(
+    hass: HomeAssistant, start_simulator: StartSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """1 or 3 phases; unknown while switching; a second switch is refused for 90 s."""
+    sim = await start_simulator("amperfied_solar")
+    entry = entry_for(sim, "amperfied_solar")
+    entry.add_to_hass(hass)
+    assert await run_frozen(hass, hass.config_entries.async_setup(entry.entry_id))
+    await block_frozen(hass)
+    entity_id = "select.amperfied_connect_solar_phases"
+    assert state_of(hass, entity_id) == "3"
+    assert attributes_of(hass, entity_id)["options"] == ["1", "3"]
+
+    await run_frozen(hass, select(hass, "1"))
+    await block_frozen(hass)
+    assert writes(sim, 501) == [1]
+    assert state_of(hass, entity_id) == STATE_UNKNOWN
+    assert state_of(hass, "sensor.amperfied_connect_solar_phase_switch_state") == "switching"
+
+    with pytest.raises(HomeAssistantError) as err:
+        await run_frozen(hass, select(hass, "3"))
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "phase_switch_busy"
+    assert writes(sim, 501) == [1]
+
+    await tick(hass, freezer, 10)
+    assert state_of(hass, entity_id) == "1"
+    with pytest.raises(HomeAssistantError) as err:
+        await run_frozen(hass, select(hass, "3"))
+    assert err.value.translation_key == "phase_switch_busy"
+
+    for _ in range(8):
+        await tick(hass, freezer, 10)
+    await run_frozen(hass, select(hass, "3"))
+    assert writes(sim, 501) == [1, 3]
+    assert await run_frozen(hass, hass.config_entries.async_unload(entry.entry_id))
+
+
+@pytest.mark.parametrize("model_id", ["amperfied_solar"])
+@pytest.mark.usefixtures("init_integration")
+async def test_phase_switch_refused_by_charger(
+    hass: HomeAssistant, simulator: WallboxSimulator
+) -> None:
+    """The charger's own refusal (BusyError) is translated too."""
+    with (
+        patch.object(AmperfiedCharger, "set_phases", side_effect=BusyError("busy")),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await select(hass, "1")
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "busy"
+    assert writes(simulator, 501) == []
+
+
+@pytest.mark.parametrize("model_id", ["amperfied_business", "vestel_evc04", "compleo_duo"])
+@pytest.mark.usefixtures("init_integration")
+async def test_no_phase_switch(hass: HomeAssistant, model_id: str) -> None:
+    """Only the connect.solar has a phase switch."""
+    assert not hass.states.async_entity_ids(Platform.SELECT)
+
+
+# ------------------------------------------------------------------ remote lock
+
+
+@pytest.mark.parametrize("model_id", ["amperfied_home"])
+@pytest.mark.usefixtures("init_integration")
+async def test_remote_lock(hass: HomeAssistant, simulator: WallboxSimulator) -> None:
+    """Locked: 259 = 0; unlocked: 259 = 1; the box stops charging while locked."""
+    entity_id = "lock.amperfied_connect_home_remote_lock"
+    assert state_of(hass, entity_id) == "unlocked"
+    await hass.services.async_call(
+        Platform.LOCK, SERVICE_LOCK, {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert writes(simulator, 259) == [0]
+    assert state_of(hass, entity_id) == "locked"
+    assert state_of(hass, "sensor.amperfied_connect_home_status") == "unavailable"
+    await hass.services.async_call(
+        Platform.LOCK, SERVICE_UNLOCK, {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert writes(simulator, 259) == [0, 1]
+    assert state_of(hass, entity_id) == "unlocked"
+
+
+@pytest.mark.parametrize("model_id", ["vestel_evc04", "compleo_solo"])
+@pytest.mark.usefixtures("init_integration")
+async def test_no_remote_lock(hass: HomeAssistant, model_id: str) -> None:
+    """Only the Amperfied boxes have a remote lock."""
+    assert not hass.states.async_entity_ids(Platform.LOCK)

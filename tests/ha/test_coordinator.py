@@ -1,0 +1,387 @@
+"""Tests of polling, reconnecting, keepalive and energy counters, with a frozen clock."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from typing import Any
+from unittest.mock import PropertyMock, patch
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant, State
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    mock_restore_cache_with_extra_data,
+)
+
+from custom_components.wallbox_modbus.charger import AmperfiedCharger, VestelCharger
+from custom_components.wallbox_modbus.const import DOMAIN
+from simulators.amperfied import AmperfiedSimulator
+from simulators.vestel import VestelSimulator
+
+from .common import state_of
+from .conftest import StartSimulator, block_frozen, entry_for, run_frozen, tick
+
+SCAN = 10  # default scan interval, seconds
+
+
+async def setup_frozen(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Set up an entry under a frozen clock."""
+    entry.add_to_hass(hass)
+    assert await run_frozen(hass, hass.config_entries.async_setup(entry.entry_id))
+    await block_frozen(hass)
+
+
+async def unload_frozen(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Unload an entry under a frozen clock."""
+    assert await run_frozen(hass, hass.config_entries.async_unload(entry.entry_id))
+
+
+def own_records(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
+    """Log lines of the integration containing a text."""
+    return [
+        f"{record.levelname} {record.getMessage()}"
+        for record in caplog.records
+        if record.name.startswith("custom_components.wallbox_modbus")
+        and text in record.getMessage()
+    ]
+
+
+# ------------------------------------------------------------------ unreachable box
+
+UNREACHABLE = {
+    # model: (an ordinary sensor, energy counters)
+    "amperfied_business": (
+        "sensor.amperfied_connect_business_power",
+        (
+            "sensor.amperfied_connect_business_total_energy",
+            "sensor.amperfied_connect_business_session_energy",
+            "sensor.amperfied_connect_business_mid_meter_total_energy",
+        ),
+    ),
+    "compleo_duo": (
+        "sensor.compleo_duo_station_power",
+        ("sensor.compleo_duo_connector_2_session_energy",),
+    ),
+}
+
+
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
+@pytest.mark.parametrize("model_id", list(UNREACHABLE))
+async def test_box_goes_away_and_comes_back(
+    hass: HomeAssistant,
+    start_simulator: StartSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    model_id: str,
+) -> None:
+    """Unavailable while away (energy keeps its value), back without a reload; logged once each."""
+    sensor, energies = UNREACHABLE[model_id]
+    sim = await start_simulator(model_id)
+    for connector in sim.cars:
+        sim.plug(connector)
+    freezer.tick(1800)
+    entry = entry_for(sim, model_id)
+    await setup_frozen(hass, entry)
+    before = {entity_id: state_of(hass, entity_id) for entity_id in energies}
+    assert all(float(value) > 0 for value in before.values())
+    connects = entry.runtime_data.charger.transport.stats.connects
+
+    await sim.stop()
+    for _ in range(3):
+        await tick(hass, freezer, SCAN)
+        assert state_of(hass, sensor) == STATE_UNAVAILABLE
+        for entity_id, value in before.items():
+            assert state_of(hass, entity_id) == value
+    silent = own_records(caplog, "does not answer")
+    assert len(silent) == 1
+    assert silent[0].startswith(f"WARNING {entry.title} does not answer: ")
+    # Home Assistant's own "Error fetching" line would say it a second time.
+    assert "Error fetching" not in caplog.text
+
+    await sim.start()  # the same port
+    await tick(hass, freezer, SCAN)
+    assert state_of(hass, sensor) != STATE_UNAVAILABLE
+    for entity_id, value in before.items():
+        assert float(state_of(hass, entity_id)) >= float(value)
+    await tick(hass, freezer, SCAN)
+    assert own_records(caplog, "answers again") == [f"INFO {entry.title} answers again"]
+    assert len(own_records(caplog, "does not answer")) == 1
+    assert "recovered" not in caplog.text
+    # Reconnected by the transport, not by reloading the entry.
+    assert entry.runtime_data.charger.transport.stats.connects == connects + 1
+    await unload_frozen(hass, entry)
+
+
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
+async def test_box_answers_with_errors(
+    hass: HomeAssistant, start_simulator: StartSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Modbus exceptions on every read: the entities go unavailable, energy stays."""
+    sim = await start_simulator("vestel_evc04")
+    sim.plug(1)
+    freezer.tick(600)
+    entry = entry_for(sim, "vestel_evc04")
+    await setup_frozen(hass, entry)
+    energy = state_of(hass, "sensor.vestel_evc04_total_energy")
+    assert float(energy) > 0
+
+    sim.server.faults.exception = 4
+    await tick(hass, freezer, SCAN)
+    assert state_of(hass, "sensor.vestel_evc04_power") == STATE_UNAVAILABLE
+    assert state_of(hass, "sensor.vestel_evc04_status") == STATE_UNAVAILABLE
+    assert state_of(hass, "sensor.vestel_evc04_total_energy") == energy
+
+    sim.server.faults.exception = None
+    await tick(hass, freezer, SCAN)
+    assert state_of(hass, "sensor.vestel_evc04_power") == "11040"
+    assert state_of(hass, "sensor.vestel_evc04_status") == "charging"
+    await unload_frozen(hass, entry)
+
+
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
+async def test_register_dropped_at_runtime(
+    hass: HomeAssistant, start_simulator: StartSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A register the box stops serving darkens its own entity only."""
+    sim = await start_simulator("amperfied_solar")
+    entry = entry_for(sim, "amperfied_solar")
+    await setup_frozen(hass, entry)
+    assert state_of(hass, "sensor.amperfied_connect_solar_temperature") == "25.0"
+
+    sim.bank.remove("temperature")
+    await tick(hass, freezer, SCAN)
+    assert state_of(hass, "sensor.amperfied_connect_solar_temperature") == (STATE_UNAVAILABLE)
+    assert state_of(hass, "sensor.amperfied_connect_solar_voltage_l1") == "230"
+    assert "temperature" in entry.runtime_data.charger.dropped
+    await unload_frozen(hass, entry)
+
+
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
+async def test_slow_tier(
+    hass: HomeAssistant, start_simulator: StartSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Settings and ratings are read every five minutes, measurements every scan."""
+    sim = await start_simulator("vestel_evc04")
+    entry = entry_for(sim, "vestel_evc04")
+    await setup_frozen(hass, entry)
+    assert state_of(hass, "sensor.vestel_evc04_rated_power") == "22000"
+
+    sim.bank.set("rated_power", 11000)
+    sim.bank.set("equipment_state", "disabled")  # fast tier; put back by the next update
+    await tick(hass, freezer, SCAN)
+    assert state_of(hass, "sensor.vestel_evc04_rated_power") == "22000"
+    for _ in range(29):
+        await tick(hass, freezer, SCAN)
+    assert state_of(hass, "sensor.vestel_evc04_rated_power") == "11000"
+    await unload_frozen(hass, entry)
+
+
+# ------------------------------------------------------------------ keepalive
+
+
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
+@pytest.mark.parametrize("keepalive", [True, False], ids=["keepalive", "control_without"])
+async def test_vestel_failsafe_never_trips(
+    hass: HomeAssistant,
+    start_simulator: StartSimulator,
+    freezer: FrozenDateTimeFactory,
+    keepalive: bool,
+) -> None:
+    """Failsafe timeout 20 s, scan interval 30 s: the keepalive keeps the box out of failsafe.
+
+    The control run without the keepalive shows the test can fail.
+    """
+    sim = await start_simulator("vestel_evc04")
+    assert isinstance(sim, VestelSimulator)
+    sim.plug(1)
+    entry = entry_for(sim, "vestel_evc04", options={"scan_interval": 30})
+    with ExitStack() as stack:
+        if not keepalive:
+            stack.enter_context(
+                patch.object(
+                    VestelCharger,
+                    "keepalive_interval",
+                    new_callable=PropertyMock,
+                    return_value=None,
+                )
+            )
+        await setup_frozen(hass, entry)
+        for _ in range(60):  # two minutes in steps of two seconds
+            await tick(hass, freezer, 2)
+    if keepalive:
+        assert not sim.failsafe
+        assert sim.failsafe_events == 0
+        assert sim.alive_writes >= 120 // 5 - 1
+        info = entry.runtime_data.charger.keepalive_info()
+        assert info["interval"] == 5.0
+        assert state_of(hass, "sensor.vestel_evc04_power") != STATE_UNAVAILABLE
+    else:
+        assert sim.failsafe_events >= 1
+    await unload_frozen(hass, entry)
+
+
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
+@pytest.mark.parametrize("keepalive", [True, False], ids=["keepalive", "control_without"])
+async def test_amperfied_watchdog_never_trips(
+    hass: HomeAssistant,
+    start_simulator: StartSimulator,
+    freezer: FrozenDateTimeFactory,
+    keepalive: bool,
+) -> None:
+    """Watchdog 4 s, scan interval 10 s: the keepalive keeps the box out of time-out mode."""
+    sim = await start_simulator("amperfied_solar")
+    assert isinstance(sim, AmperfiedSimulator)
+    sim.bank.set("watchdog_timeout", 4.0)
+    entry = entry_for(sim, "amperfied_solar")
+    with ExitStack() as stack:
+        if not keepalive:
+            stack.enter_context(
+                patch.object(
+                    AmperfiedCharger,
+                    "keepalive_interval",
+                    new_callable=PropertyMock,
+                    return_value=None,
+                )
+            )
+        await setup_frozen(hass, entry)
+        for _ in range(60):  # one minute in steps of one second
+            await tick(hass, freezer, 1)
+    if keepalive:
+        assert not sim.timeout_mode
+        assert sim.timeout_events == 0
+    else:
+        assert sim.timeout_events >= 1
+    await unload_frozen(hass, entry)
+
+
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
+async def test_keepalive_follows_the_setting(
+    hass: HomeAssistant, start_simulator: StartSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A shorter failsafe timeout written from Home Assistant shortens the keepalive at once."""
+    sim = await start_simulator("vestel_evc04")
+    assert isinstance(sim, VestelSimulator)
+    entry = entry_for(sim, "vestel_evc04", options={"scan_interval": 60})
+    await setup_frozen(hass, entry)
+    await run_frozen(
+        hass,
+        hass.services.async_call(
+            "number",
+            "set_value",
+            {"entity_id": "number.vestel_evc04_failsafe_timeout", "value": 8},
+            blocking=True,
+        ),
+    )
+    assert entry.runtime_data.charger.keepalive_interval == 2.0
+    for _ in range(60):
+        await tick(hass, freezer, 1)
+    assert sim.failsafe_events == 0
+    await unload_frozen(hass, entry)
+
+
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
+async def test_keepalive_survives_errors(
+    hass: HomeAssistant, start_simulator: StartSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A failed keepalive does not end the keepalive timer."""
+    sim = await start_simulator("vestel_evc04")
+    assert isinstance(sim, VestelSimulator)
+    entry = entry_for(sim, "vestel_evc04", options={"scan_interval": 60})
+    await setup_frozen(hass, entry)
+    sim.server.faults.exception = 4
+    await tick(hass, freezer, 5)
+    await tick(hass, freezer, 5)
+    sim.server.faults.exception = None
+    writes = sim.alive_writes
+    await tick(hass, freezer, 5)
+    assert sim.alive_writes == writes + 1
+    await unload_frozen(hass, entry)
+
+
+# ------------------------------------------------------------------ energy after a restart
+
+
+@pytest.mark.parametrize(
+    ("restored", "expected"),
+    [
+        # A lifetime counter never goes back; a session counter may start again.
+        ({"total_energy": 1234.5, "session_energy": 50.0}, {"total": "1234.5", "session": "0.0"}),
+        ({"total_energy": 0.0, "session_energy": 0.0}, {"total": "0.0", "session": "0.0"}),
+    ],
+)
+async def test_energy_after_restart(
+    hass: HomeAssistant,
+    start_simulator: StartSimulator,
+    restored: dict[str, float],
+    expected: dict[str, str],
+) -> None:
+    """Energy counters start from the value they had before the restart."""
+    sim = await start_simulator("vestel_evc04")
+    entry = entry_for(sim, "vestel_evc04")
+    serial = entry.unique_id
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State(f"sensor.vestel_evc04_{key}", str(value)),
+                {"native_value": value, "native_unit_of_measurement": "kWh"},
+            )
+            for key, value in restored.items()
+        ],
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert serial is not None
+    assert state_of(hass, "sensor.vestel_evc04_total_energy") == expected["total"]
+    assert state_of(hass, "sensor.vestel_evc04_session_energy") == expected["session"]
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_energy_without_value(
+    hass: HomeAssistant, start_simulator: StartSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An energy counter that has never been read has no state to keep."""
+    sim = await start_simulator("amperfied_solar")
+    sim.server.faults.exception = None
+    entry = entry_for(sim, "amperfied_solar")
+    entry.add_to_hass(hass)
+    original = AmperfiedCharger.refresh
+
+    async def refresh_failing_energy(self: AmperfiedCharger, *, slow: bool = False) -> Any:
+        snapshot = await original(self, slow=slow)
+        return type(snapshot)(
+            values=snapshot.values, failed=snapshot.failed | {"energy_total"}, time=snapshot.time
+        )
+
+    monkeypatch.setattr(AmperfiedCharger, "refresh", refresh_failing_energy)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert state_of(hass, "sensor.amperfied_connect_solar_total_energy") == STATE_UNAVAILABLE
+    assert DOMAIN in hass.config.components
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
+async def test_values_the_box_cannot_mean(
+    hass: HomeAssistant, start_simulator: StartSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """An enum value outside the vocabulary and an impossible clock read as unknown."""
+    sim = await start_simulator("vestel_evc04")
+    entry = entry_for(sim, "vestel_evc04")
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        await setup_frozen(hass, entry)
+    assert state_of(hass, "sensor.vestel_evc04_device_time") == "2026-11-21T18:00:00+00:00"
+    sim.frozen_values = True  # the simulator stops writing its registers
+    sim.bank.set_raw("equipment_state", 9)
+    sim.bank.set("date", 0)
+    await tick(hass, freezer, SCAN)
+    assert state_of(hass, "sensor.vestel_evc04_equipment_state") == STATE_UNKNOWN
+    assert state_of(hass, "sensor.vestel_evc04_device_time") == STATE_UNKNOWN
+    await unload_frozen(hass, entry)
