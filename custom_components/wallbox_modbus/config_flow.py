@@ -15,7 +15,6 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_SCAN_INTERVAL, UnitOfTime
 from homeassistant.core import callback
-from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -42,7 +41,6 @@ from .const import (
     LOGGER,
     MAX_SCAN_INTERVAL,
     MIN_SCAN_INTERVAL,
-    SECTION_ADVANCED,
 )
 from .helpers import (
     build_charger,
@@ -67,39 +65,25 @@ def _int_box(minimum: int, maximum: int, unit: str | None = None) -> vol.All:
 
 
 def _address_schema(model_id: str) -> vol.Schema:
-    """Host and port, with the unit id in a collapsed section (model defaults)."""
+    """Host, port and unit id, with the model's defaults filled in."""
     port, unit_id = model_defaults(model_id)
     return vol.Schema(
         {
             vol.Required(CONF_HOST): TextSelector(),
             vol.Required(CONF_PORT, default=port): _int_box(1, 65535),
-            # Optional for API clients: without it, the model's default unit id.
-            vol.Optional(SECTION_ADVANCED): section(
-                vol.Schema({vol.Required(CONF_UNIT_ID, default=unit_id): _int_box(0, 255)}),
-                {"collapsed": True},
-            ),
+            vol.Required(CONF_UNIT_ID, default=unit_id): _int_box(0, 255),
         }
     )
 
 
-def _flatten(model_id: str, user_input: Mapping[str, Any]) -> dict[str, Any]:
-    """Form input -> config entry data."""
-    _, default_unit_id = model_defaults(model_id)
-    advanced = user_input.get(SECTION_ADVANCED) or {}
+def _entry_data(model_id: str, user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Form input -> config entry data (port and unit id default to the model's)."""
+    default_port, default_unit_id = model_defaults(model_id)
     return {
         CONF_MODEL: model_id,
         CONF_HOST: str(user_input[CONF_HOST]).strip(),
-        CONF_PORT: int(user_input[CONF_PORT]),
-        CONF_UNIT_ID: int(advanced.get(CONF_UNIT_ID, default_unit_id)),
-    }
-
-
-def _sectioned(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Config entry data -> form input (for suggested values)."""
-    return {
-        CONF_HOST: data[CONF_HOST],
-        CONF_PORT: data[CONF_PORT],
-        SECTION_ADVANCED: {CONF_UNIT_ID: data[CONF_UNIT_ID]},
+        CONF_PORT: int(user_input.get(CONF_PORT, default_port)),
+        CONF_UNIT_ID: int(user_input.get(CONF_UNIT_ID, default_unit_id)),
     }
 
 
@@ -157,10 +141,16 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
         return WallboxModbusOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Let the user choose the model."""
+        """Let the user choose the model.
+
+        The form shows the model only, so that the next step can fill in that
+        model's defaults; a caller that already knows the address may send
+        host, port and unit_id along with it and skip the second form.
+        """
         if user_input is not None:
             self._model_id = user_input[CONF_MODEL]
-            return await self.async_step_details()
+            address = {k: v for k, v in user_input.items() if k != CONF_MODEL}
+            return await self.async_step_details(address if CONF_HOST in address else None)
         return self.async_show_form(
             step_id="user",
             data_schema=vol.Schema(
@@ -172,7 +162,8 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
                             mode=SelectSelectorMode.DROPDOWN,
                         )
                     )
-                }
+                },
+                extra=vol.ALLOW_EXTRA,  # host, port, unit_id in one go (see above)
             ),
         )
 
@@ -182,7 +173,7 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask where the box is, probe it, and create the entry."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = _flatten(self._model_id, user_input)
+            data = _entry_data(self._model_id, user_input)
             self._async_abort_entries_match(
                 {key: data[key] for key in (CONF_HOST, CONF_PORT, CONF_UNIT_ID)}
             )
@@ -209,7 +200,7 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
         model_id = entry.data[CONF_MODEL]
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = _flatten(model_id, user_input)
+            data = _entry_data(model_id, user_input)
             for other in self._async_current_entries(include_ignore=False):
                 if other.entry_id != entry.entry_id and _same_address(other, data):
                     return self.async_abort(reason="already_configured")
@@ -232,7 +223,7 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _address_schema(model_id), user_input or _sectioned(entry.data)
+                _address_schema(model_id), user_input or dict(entry.data)
             ),
             errors=errors,
             description_placeholders={"model": entry.title},

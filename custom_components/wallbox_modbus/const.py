@@ -11,7 +11,6 @@ LOGGER = logging.getLogger(__package__)
 
 CONF_MODEL: Final = "model"
 CONF_UNIT_ID: Final = "unit_id"
-SECTION_ADVANCED: Final = "advanced"
 
 DEFAULT_PORT: Final = 502
 DEFAULT_UNIT_ID: Final = 255

@@ -9,8 +9,7 @@ Typical use::
     with start_hass(Path("/tmp/ha"), custom_components=ROOT / "custom_components") as ha:
         step = ha.start_config_flow("wallbox_modbus")
         step = ha.config_flow_step(step["flow_id"], {"model": "vestel_evc04"})
-        step = ha.config_flow_step(step["flow_id"], {"host": "127.0.0.1", "port": 15020,
-                                                     "advanced": {}})
+        step = ha.config_flow_step(step["flow_id"], {"host": "127.0.0.1", "port": 15020})
         ha.ws({"type": "config/device_registry/list"})
         ha.log_lines("Detected blocking call")
 
@@ -32,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import logging
@@ -389,14 +389,21 @@ class HassInstance:
         """Send websocket commands (e.g. {"type": "config/device_registry/list"}).
 
         Returns each command's `result`; raises HassError on an error reply.  Opens
-        one connection per call (aiohttp from the Home Assistant venv).
+        one connection per call (aiohttp from the Home Assistant venv).  Works while
+        Playwright's sync API is active too: its event loop runs in the calling thread,
+        so the request then runs on a worker thread of its own.
         """
 
         async def run() -> list[Any]:
             async with asyncio.timeout(timeout):
                 return await self._ws(list(commands))
 
-        return asyncio.run(run())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(run())
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, run()).result()
 
     async def _ws(self, commands: list[dict[str, Any]]) -> list[Any]:
         import aiohttp

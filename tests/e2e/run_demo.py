@@ -122,8 +122,8 @@ def configure_wallboxes(ha: HassInstance, endpoints: list[dict[str, Any]]) -> li
             flow_id = step["flow_id"]
             step = ha.config_flow_step(step["flow_id"], {"model": ep["model"]})
             if step.get("type") == "form":
-                # "advanced" is a collapsed section; {} takes its defaults (unit id).
-                user_input = {"host": ep["host"], "port": int(ep["port"]), "advanced": {}}
+                # the unit id keeps the model's default
+                user_input = {"host": ep["host"], "port": int(ep["port"])}
                 step = ha.config_flow_step(step["flow_id"], user_input)
         except HassError as err:
             report.append(f"{label}: config flow failed: {err}")

@@ -13,12 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.wallbox_modbus.const import (
-    CONF_MODEL,
-    CONF_UNIT_ID,
-    DOMAIN,
-    SECTION_ADVANCED,
-)
+from custom_components.wallbox_modbus.const import CONF_MODEL, CONF_UNIT_ID, DOMAIN
 from simulators.base import WallboxSimulator
 
 from .conftest import StartSimulator, entry_for, serial_of, settle
@@ -43,7 +38,7 @@ TITLES = {
 
 def address(port: int, unit_id: int = 255) -> dict[str, Any]:
     """Input of the details step."""
-    return {CONF_HOST: "127.0.0.1", CONF_PORT: port, SECTION_ADVANCED: {CONF_UNIT_ID: unit_id}}
+    return {CONF_HOST: "127.0.0.1", CONF_PORT: port, CONF_UNIT_ID: unit_id}
 
 
 def free_port() -> int:
@@ -78,6 +73,7 @@ async def test_user_flow(
     schema = result["data_schema"].schema
     defaults = {str(key): key.default() for key in schema if callable(key.default)}
     assert defaults[CONF_PORT] == 502
+    assert defaults[CONF_UNIT_ID] == 255
     result = await hass.config_entries.flow.async_configure(result["flow_id"], address(sim.port))
     await hass.async_block_till_done()
 
@@ -102,23 +98,10 @@ async def test_user_flow(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_unit_id_default_section(hass: HomeAssistant) -> None:
-    """The unit id sits in a collapsed section, prefilled with the model's default."""
-    result = await start_flow(hass, "amperfied_solar")
-    assert result["data_schema"] is not None
-    schema = result["data_schema"].schema
-    section_key = next(key for key in schema if str(key) == SECTION_ADVANCED)
-    section = schema[section_key]
-    assert section.options["collapsed"] is True
-    unit_key = next(iter(section.schema.schema))
-    assert str(unit_key) == CONF_UNIT_ID
-    assert unit_key.default() == 255
-
-
-async def test_without_advanced_section(
+async def test_port_and_unit_id_default_to_the_model(
     hass: HomeAssistant, start_simulator: StartSimulator
 ) -> None:
-    """A client that leaves the section out gets the model's default unit id."""
+    """A client that sends the host only gets the model's port and unit id."""
     sim = await start_simulator("compleo_solo")
     result = await start_flow(hass, "compleo_solo")
     result = await hass.config_entries.flow.async_configure(
@@ -128,6 +111,42 @@ async def test_without_advanced_section(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_UNIT_ID] == 255
     await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_all_fields_in_one_step(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """model, host, port and unit_id sent together skip the second form."""
+    sim = await start_simulator("amperfied_solar")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_MODEL: "amperfied_solar", CONF_HOST: "127.0.0.1", CONF_PORT: sim.port,
+         CONF_UNIT_ID: 255},
+    )  # fmt: skip
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        CONF_MODEL: "amperfied_solar",
+        CONF_HOST: "127.0.0.1",
+        CONF_PORT: sim.port,
+        CONF_UNIT_ID: 255,
+    }
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_all_fields_in_one_step_with_an_error_shows_the_address_form(
+    hass: HomeAssistant,
+) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_MODEL: "vestel_evc04", CONF_HOST: "127.0.0.1", CONF_PORT: free_port()},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "details"
+    assert result["errors"] == {CONF_HOST: "cannot_connect"}
 
 
 async def test_cannot_connect(hass: HomeAssistant, start_simulator: StartSimulator) -> None:

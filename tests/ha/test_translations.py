@@ -122,8 +122,7 @@ def test_config_flow_strings() -> None:
         for section in step.get("sections", {}).values():
             assert set(section["data"]) == set(section["data_description"])
     assert config["step"]["user"]["data"] == {"model": "Model"}
-    assert set(config["step"]["details"]["data"]) == {"host", "port"}
-    assert set(config["step"]["details"]["sections"]["advanced"]["data"]) == {"unit_id"}
+    assert set(config["step"]["details"]["data"]) == {"host", "port", "unit_id"}
     assert set(config["error"]) == {
         "cannot_connect",
         "timeout",
