@@ -113,9 +113,7 @@ async def test_port_and_unit_id_default_to_the_model(
     await hass.config_entries.async_unload(result["result"].entry_id)
 
 
-async def test_all_fields_in_one_step(
-    hass: HomeAssistant, start_simulator: StartSimulator
-) -> None:
+async def test_all_fields_in_one_step(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
     """model, host, port and unit_id sent together skip the second form."""
     sim = await start_simulator("amperfied_solar")
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
