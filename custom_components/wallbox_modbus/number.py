@@ -65,13 +65,6 @@ def _limit_value(charger: Charger, connector: int | None) -> float | None:
     return state.last_limit
 
 
-def _limit_step(charger: Charger, connector: int | None) -> float:
-    if charger.has("charging_current", connector):
-        scale = charger.point("charging_current", connector).scale
-        return scale if scale < 1 else 1.0
-    return 1.0
-
-
 CHARGING_CURRENT = WallboxNumberEntityDescription(
     key="charging_current",
     translation_key="charging_current",
@@ -173,7 +166,7 @@ class WallboxNumberEntity(WallboxEntity, NumberEntity):
         super().__init__(**kwargs)
         description = self.entity_description
         if description.key == CHARGING_CURRENT.key:
-            self._attr_native_step = _limit_step(self.charger, self.connector)
+            self._attr_native_step = self.charger.current_step(self.connector)
         elif description.native_step is None:
             self._attr_native_step = self.charger.point(description.key, self.connector).scale
 

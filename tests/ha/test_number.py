@@ -75,11 +75,11 @@ async def test_charging_current(
     [
         ("vestel_evc04", "number.vestel_evc04_charging_current", 6, 32, 1),
         ("amperfied_solar", "number.amperfied_connect_solar_charging_current", 6, 16, 0.1),
-        ("compleo_duo", "number.compleo_duo_connector_1_charging_current", 6, 32, 1),
+        ("compleo_duo", "number.compleo_duo_connector_1_charging_current", 6, 32, 0.1),
         ("amperfied_solar", "number.amperfied_connect_solar_failsafe_current", 0, 16, 0.1),
         ("amperfied_solar", "number.amperfied_connect_solar_watchdog_timeout", 0, 65.535, 1),
         ("vestel_evc04", "number.vestel_evc04_failsafe_timeout", 6, 3600, 1),
-        ("compleo_duo", "number.compleo_duo_station_maximum_power", 0, 6553500, 100),
+        ("compleo_duo", "number.compleo_duo_station_maximum_power", 0, 46000, 100),
     ],
 )
 @pytest.mark.usefixtures("init_integration")

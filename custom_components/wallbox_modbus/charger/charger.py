@@ -430,6 +430,10 @@ class Charger:
         """The limit the box reports now, in amperes (0 while paused)."""
         raise NotImplementedError
 
+    def current_step(self, connector: int | None = None) -> float:
+        """The finest step of a limit, in amperes."""
+        return 0.1
+
     def _limit_raw(self, amps: float, connector: int | None) -> tuple[Point, int]:
         """Amperes -> the point and raw value that carry the limit."""
         raise NotImplementedError

@@ -81,6 +81,9 @@ class VestelCharger(Charger):
         value = self._values.get("charging_current")
         return None if value is None else float(value)
 
+    def current_step(self, connector: int | None = None) -> float:
+        return 1.0  # whole amperes
+
     def _limit_raw(self, amps: float, connector: int | None) -> tuple[Point, int]:
         point = self.point("charging_current")
         if amps != int(amps):
