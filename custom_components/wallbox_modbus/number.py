@@ -70,6 +70,7 @@ CHARGING_CURRENT = WallboxNumberEntityDescription(
     translation_key="charging_current",
     device_class=NumberDeviceClass.CURRENT,
     native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+    mode=NumberMode.SLIDER,  # "auto" turns 0.1 A steps over 6-32 A into a box
     has_fn=lambda charger, connector: limit_point(charger, connector) is not None,
     range_fn=lambda charger, connector: charger.current_range(connector),
     value_fn=_limit_value,

@@ -157,9 +157,7 @@ def _banner(ha: HassInstance, sims: Simulators | None, added: list[str]) -> str:
             f"    {ep.get('model', '?'):<24} {ep.get('host', '127.0.0.1')}:{ep['port']}"
             for ep in sims.endpoints
         ]
-        lines.append(
-            "  add one: Settings > Devices & services > Add integration > Wallbox Modbus,"
-        )
+        lines.append("  add one: Settings > Devices & services > Add integration > Wallbox Modbus,")
         lines.append("           pick the model, host 127.0.0.1 and its port above")
     if added:
         lines.append("  config entries:")
