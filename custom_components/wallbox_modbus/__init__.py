@@ -5,9 +5,9 @@ from __future__ import annotations
 from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant
 
+from .charger import create_charger
 from .const import CONF_MODEL, CONF_UNIT_ID, REQUEST_TIMEOUT
 from .coordinator import WallboxConfigEntry, WallboxCoordinator, WallboxRuntimeData
-from .helpers import build_charger
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -21,7 +21,7 @@ PLATFORMS: list[Platform] = [
 
 async def async_setup_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> bool:
     """Connect to the box, read its identity and first values, then add the entities."""
-    charger = build_charger(
+    charger = create_charger(
         entry.data[CONF_MODEL],
         entry.data[CONF_HOST],
         entry.data[CONF_PORT],

@@ -32,6 +32,7 @@ from .charger import (
     ChargerTimeoutError,
     Identity,
     WrongModelError,
+    create_charger,
 )
 from .const import (
     CONF_MODEL,
@@ -43,7 +44,6 @@ from .const import (
     MIN_SCAN_INTERVAL,
 )
 from .helpers import (
-    build_charger,
     fallback_unique_id,
     has_fallback_unique_id,
     model_defaults,
@@ -93,7 +93,7 @@ async def _async_probe(data: Mapping[str, Any]) -> tuple[dict[str, str], Identit
     Some boxes (Amperfied) accept one connection at a time: the probe's must be
     gone before the entry opens its own.
     """
-    charger = build_charger(
+    charger = create_charger(
         data[CONF_MODEL],
         data[CONF_HOST],
         data[CONF_PORT],

@@ -11,7 +11,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .charger import BusyError, Charger, ChargerError, InvalidValueError, pid
+from .charger import BusyError, Charger, ChargerError, InvalidValueError
 from .const import DOMAIN
 from .coordinator import WallboxCoordinator
 
@@ -73,14 +73,11 @@ class WallboxEntity(CoordinatorEntity[WallboxCoordinator]):
     def _has_reading(self) -> bool:
         """Whether the box answered and this entity's point was read in the last poll.
 
-        A point the box stopped serving (dropped after exception 2) keeps its
-        last value in the snapshot; it is not a reading any more.
+        A point the box stopped serving (dropped after exception 2) leaves the
+        snapshot, so it is not a reading any more.
         """
-        point_key = self.point_key
-        return (
-            self.coordinator.last_update_success
-            and self.coordinator.data.ok(point_key, self.connector)
-            and pid(point_key, self.connector) not in self.charger.dropped
+        return self.coordinator.last_update_success and self.coordinator.data.ok(
+            self.point_key, self.connector
         )
 
     @property

@@ -1,33 +1,14 @@
-"""Small helpers shared by the config flow and the entry: building a charger."""
+"""Small helpers shared by the config flow and the entry: titles, defaults, identities."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.const import CONF_HOST, CONF_PORT
 
-from .charger import FAMILIES, MODELS, Charger, ModbusTransport, load_map
+from .charger import MODELS, load_map
 from .const import CONF_MODEL, CONF_UNIT_ID, DEFAULT_PORT, DEFAULT_UNIT_ID
-
-
-def monotonic() -> float:
-    """Return the monotonic clock, looked up on every call.
-
-    The device layer binds ``time.monotonic`` as a default argument; handing it
-    this function instead keeps its timers (setting hold, phase switch block,
-    reconnect backoff) on the same clock as Home Assistant's, which the test
-    harness can move.
-    """
-    return time.monotonic()
-
-
-def build_charger(model_id: str, host: str, port: int, unit_id: int, *, timeout: float) -> Charger:
-    """Create the charger of a model at an address (not connected yet)."""
-    model = MODELS[model_id]
-    transport = ModbusTransport(host, port, unit_id, timeout=timeout, clock=monotonic)
-    return FAMILIES[model.family](transport, model, clock=monotonic)
 
 
 def model_title(model_id: str) -> str:

@@ -19,7 +19,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .charger import Charger, Identity, Snapshot, pid
+from .charger import Charger, Identity, pid
 from .errors import WrongModelError
 from .registers import Point
 
@@ -114,6 +114,3 @@ class CompleoCharger(Charger):
         for point_id, raw in self._written.items():
             point = next(p for p in self.points if p.id == point_id)
             await self.transport.write_register(point.address, raw)
-
-    async def _after_refresh(self, snapshot: Snapshot) -> None:
-        return None
