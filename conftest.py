@@ -1,5 +1,6 @@
-"""Root conftest: make ``simulators`` importable, and through it the device layer
-as the top-level package ``charger``, for every test suite."""
+"""Root conftest: the checkout's root on sys.path, so that every suite imports
+``custom_components.wallbox_modbus`` (and its device layer ``charger``) and
+``simulators`` as packages."""
 
 from __future__ import annotations
 
@@ -9,5 +10,3 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-
-import simulators  # noqa: E402,F401  (loads the device layer as ``charger``)

@@ -27,11 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import simulators  # noqa: E402,F401  (loads the device layer as ``charger``)
-from charger import FAMILIES, MODELS, ModbusTransport  # noqa: E402
-from charger.const import MAX_READ_REGISTERS, Table  # noqa: E402
-from charger.planner import Readable  # noqa: E402
-from charger.registers import Point, Tier  # noqa: E402
+from custom_components.wallbox_modbus.charger import MODELS, Charger, ModbusTransport  # noqa: E402
+from custom_components.wallbox_modbus.charger.const import MAX_READ_REGISTERS, Table  # noqa: E402
+from custom_components.wallbox_modbus.charger.planner import Readable  # noqa: E402
+from custom_components.wallbox_modbus.charger.registers import Point, Tier  # noqa: E402
 from simulators.registry import SIMULATORS  # noqa: E402
 
 TIERS: dict[str, frozenset[Tier]] = {
@@ -70,7 +69,7 @@ async def bench_model(model_id: str, rounds: int) -> list[dict[str, object]]:
     for connector in sim.cars:
         sim.plug(connector)
     transport = ModbusTransport("127.0.0.1", sim.port, 255, timeout=5)
-    charger = FAMILIES[info.family](transport, info)
+    charger = Charger(transport, info)
     rows: list[dict[str, object]] = []
     try:
         stats = transport.stats
@@ -86,7 +85,7 @@ async def bench_model(model_id: str, rounds: int) -> list[dict[str, object]]:
         readable = Readable(charger.points, charger.map.safe_ranges)
         for name, tiers in TIERS.items():
             wanted = [p for p in charger.points if p.tier in tiers and p.readable]
-            blocks = charger.plan_for(tiers)
+            blocks = charger.reader.plan_for(tiers)
             if name == "identity":
                 measured = identity_cost
             else:

@@ -66,7 +66,7 @@ uv_venv() {
   echo "$want" > "$stamp"
 }
 
-DEV_TOOLS=(ruff==0.14.5 mypy==1.18.2 pyModbusTCP==0.3.1 pytest-cov)
+DEV_TOOLS=(ruff==0.14.5 mypy==1.18.2 types-PyYAML pyModbusTCP==0.3.1 pytest-cov)
 
 ensure_ha2025() {
   # The demo's Home Assistant runs from this venv too: its frontend and the few

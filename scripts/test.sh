@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command.  Builds or reuses every environment (scripts/envs.sh), then:
-#   1. ruff and mypy --strict on the integration and the device layer
+#   1. ruff (lint and format) and mypy --strict on the integration, device layer included
 #   2. device-layer and simulator tests on every pymodbus version Home Assistant pins
 #      (3.8.3, 3.9.2, 3.11.2, 3.13.1) and the newest (3.16.1)
 #   3. Home Assistant tests on 2025.4.4 / Python 3.13 (with coverage) and
@@ -34,8 +34,8 @@ set +e
 
 step "lint: ruff + mypy"
 run ruff "$HA2025/bin/ruff" check custom_components simulators tests scripts
-run mypy-device "$HA2025/bin/mypy" --strict custom_components/wallbox_modbus/charger simulators
-run mypy-integration "$HA2025/bin/mypy" custom_components/wallbox_modbus
+run ruff-format "$HA2025/bin/ruff" format --check custom_components simulators tests scripts
+run mypy "$HA2025/bin/mypy" --strict custom_components/wallbox_modbus simulators
 
 versions=("${PYMODBUS_MATRIX[@]}")
 [ $QUICK = 1 ] && versions=(3.13.1)

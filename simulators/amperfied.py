@@ -4,8 +4,11 @@
 - Layout version per variant (home 1.0.8, business 2.0.0, solar 2.0.1);
   registers the layout or variant lacks answer exception 2.
 - Watchdog (257, ms): without a successful transaction for that long the box
-  enters time-out mode and charges at the failsafe current (262); the next
-  transaction ends it.
+  enters time-out mode and charges at the failsafe current (262) until the
+  master writes the maximal current (261) again.
+- A reboot (power cycle) drops every connection; 261 is back at its
+  documented default 0 (no charging), the energy since power on starts from
+  0, and the phase switch is back in three-phase mode.
 - 261 in 0.1 A: 0 or 60–160 (1–59 would be 0; the map refuses them).
 - Phase switch (solar): after a write to 501, 5001 reads 0 for a few seconds,
   then the new phase count; further switches are ignored for 90 s.  After a
@@ -16,24 +19,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from charger.registers import Point
+from custom_components.wallbox_modbus.charger.registers import Point
 
 from .base import NOMINAL_VOLTAGE, WallboxSimulator
 
-LAYOUTS = {"home": (1, 0, 8), "business": (2, 0, 0), "solar": (2, 0, 1)}
 SWITCH_SECONDS = 5.0
 SWITCH_BLOCK = 90.0
 
 
 class AmperfiedSimulator(WallboxSimulator):
-    map_name = "amperfied_connect"
-    variant = "home"
-    max_connections = 1
-
     def __init__(self, *, mid: bool | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault("layout", LAYOUTS[self.variant])
         super().__init__(**kwargs)
         self.mid = self.variant == "business" if mid is None else mid
+        self.energy_since_power_on_wh = 0.0
+        self.reboots = 0
         self.timeout_mode = False
         self.timeout_events = 0
         self.phases_active = 3
@@ -43,7 +42,7 @@ class AmperfiedSimulator(WallboxSimulator):
 
     def setup(self) -> None:
         bank = self.bank
-        layout = self.bank.layout or LAYOUTS[self.variant]
+        layout = self.layout or (1, 0, 8)
         bank.set("layout_version", ".".join(str(p) for p in layout))
         bank.set("temperature", 25.0)
         bank.set("hw_max_current", 16)
@@ -70,13 +69,13 @@ class AmperfiedSimulator(WallboxSimulator):
             bank.set("phase_switch", 3)
             bank.set("phase_switch_state", "3")
             bank.hooks["phase_switch"] = self._on_phase_switch
-        bank.hooks["charging_current"] = lambda _p, _r: self.update()
-        bank.on_transaction = self._on_transaction
+        bank.hooks["charging_current"] = self._on_limit
 
-    def _on_transaction(self) -> None:
+    def _on_limit(self, _point: Point, _raw: int) -> None:
         if self.timeout_mode:
             self.timeout_mode = False
             self.events.append("timeout mode off")
+        self.update()
 
     def _on_phase_switch(self, point: Point, raw: int) -> None:
         now = self.clock()
@@ -91,13 +90,25 @@ class AmperfiedSimulator(WallboxSimulator):
         self.events.append(f"phase switch to {raw}")
 
     def reboot(self) -> None:
-        """Power cycle: back in three-phase mode, session and counters since power on reset."""
+        """Power cycle: 261 at its default 0, three phases, counters since power on reset."""
+        self.update()
+        self.reboots += 1
+        self.events.append("reboot")
         if self.bank.has("phase_switch"):
             self.phases_active = self._switch_target = 3
             self._switch_done = None
+            self._switch_blocked_until = 0.0
             self.bank.set("phase_switch", 3)
             self.bank.set("phase_switch_state", "3")
+        self.bank.set_raw("charging_current", 0)
+        self.timeout_mode = False
+        self.energy_since_power_on_wh = 0.0
+        self.sessions = {c: type(s)(started=s.started) for c, s in self.sessions.items()}
         self.drop_connections()
+        self.update()
+
+    def energy_counted(self, wh: float) -> None:
+        self.energy_since_power_on_wh += wh
 
     def check_timers(self, now: float) -> None:
         if self._switch_done is not None and now >= self._switch_done:
@@ -148,7 +159,7 @@ class AmperfiedSimulator(WallboxSimulator):
         bank.set("power", round(watts))
         total_vah = round(self.energy_total_wh)
         bank.set("energy_total", total_vah / 1000)
-        bank.set("energy_since_power_on", total_vah / 1000)
+        bank.set("energy_since_power_on", round(self.energy_since_power_on_wh) / 1000)
         if bank.has("energy_session"):
             bank.set("energy_session", round(self.sessions[1].energy_wh) / 1000)
         if bank.has("mid_energy_total"):
@@ -157,15 +168,3 @@ class AmperfiedSimulator(WallboxSimulator):
                 bank.set(f"mid_current_{phase}", amps if i <= phases else 0)
                 bank.set(f"mid_voltage_{phase}", NOMINAL_VOLTAGE)
             bank.set("mid_power", round(watts))
-
-
-class AmperfiedHomeSimulator(AmperfiedSimulator):
-    variant = "home"
-
-
-class AmperfiedBusinessSimulator(AmperfiedSimulator):
-    variant = "business"
-
-
-class AmperfiedSolarSimulator(AmperfiedSimulator):
-    variant = "solar"

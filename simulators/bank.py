@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from charger.codec import decode, encode
-from charger.const import Table, monotonic
-from charger.registers import Point, RegisterMap, load_map
+from custom_components.wallbox_modbus.charger.codec import decode, encode
+from custom_components.wallbox_modbus.charger.const import Table, monotonic
+from custom_components.wallbox_modbus.charger.registers import Point, RegisterMap
 
 from .modbus_server import ModbusReply
 
@@ -25,14 +25,14 @@ class MapBank:
 
     def __init__(
         self,
-        map_name: str,
+        regmap: RegisterMap,
         variant: str,
         *,
         layout: tuple[int, ...] | None = None,
         clock: Callable[[], float] = monotonic,
         extra: list[Point] | None = None,
     ) -> None:
-        self.map: RegisterMap = load_map(map_name)
+        self.map = regmap
         self.variant = variant
         self.layout = layout
         self.clock = clock

@@ -12,9 +12,10 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
-from charger.const import monotonic
+from custom_components.wallbox_modbus.charger.const import monotonic
+from custom_components.wallbox_modbus.charger.models import ModelInfo
 
 from .bank import MapBank
 from .modbus_server import ModbusTcpServer
@@ -53,39 +54,45 @@ class Session:
 class WallboxSimulator:
     """Base of the family simulators."""
 
-    map_name: ClassVar[str]
-    variant: ClassVar[str]
-    default_unit_id: ClassVar[int | None] = None
-    max_connections: ClassVar[int | None] = None
-
     def __init__(
         self,
         *,
+        model: ModelInfo,
         host: str = "127.0.0.1",
         port: int = 0,
         unit_id: int | None = None,
         clock: Callable[[], float] = monotonic,
         wall_clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(),
         layout: tuple[int, ...] | None = None,
-        connectors: int = 1,
     ) -> None:
+        self.model = model
+        self.variant = model.variant
         self.clock = clock
         self.wall_clock = wall_clock
-        self.bank = MapBank(self.map_name, self.variant, layout=layout, clock=clock)
+        variant = model.regmap.variants[model.variant]
+        self.layout = layout or variant.layout
+        # A layout older than the variant's minimum still serves what the minimum has.
+        served = self.layout
+        if served is not None and variant.layout is not None and served < variant.layout:
+            served = variant.layout
+        self.bank = MapBank(model.regmap, model.variant, layout=served, clock=clock)
         self.server = ModbusTcpServer(
             self.bank,
             host=host,
             port=port,
             unit_id=unit_id,
-            max_connections=self.max_connections,
+            max_connections=model.regmap.max_connections,
         )
+        connectors = variant.connectors
         self.cars = {c: Car() for c in range(1, connectors + 1)}
         self.sessions = {c: Session() for c in range(1, connectors + 1)}
         self.energy_total_wh = 0.0
         self.frozen_values = False
         self._last_update = clock()
         self.bank.before_request = self.update
+        self.server.before_accept = self.update
         self.events: list[str] = []
+        self._set_up = False
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # ------------------------------------------------------------ lifecycle
@@ -99,7 +106,11 @@ class WallboxSimulator:
         return "127.0.0.1"
 
     async def start(self) -> None:
-        self.setup()
+        """Listen (again); the registers are set up the first time only (a restart of the
+        server after stop() is an outage of the network, not a new box)."""
+        if not self._set_up:
+            self.setup()
+            self._set_up = True
         self.update()
         await self.server.start()
 
@@ -167,10 +178,14 @@ class WallboxSimulator:
                 session.energy_wh += watts * elapsed / 3600
                 session.seconds += elapsed
                 self.energy_total_wh += watts * elapsed / 3600
+                self.energy_counted(watts * elapsed / 3600)
         self.publish()
 
     def check_timers(self, now: float) -> None:
         """Family hook: watchdogs and delayed state changes."""
+
+    def energy_counted(self, wh: float) -> None:
+        """Family hook: energy that just flowed (counters of its own)."""
 
     def publish(self) -> None:
         """Family hook: write the state into the registers."""

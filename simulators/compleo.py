@@ -13,18 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from charger.registers import Point
+from custom_components.wallbox_modbus.charger.registers import Point
 
 from .base import NOMINAL_VOLTAGE, WallboxSimulator
 
 
 class CompleoSimulator(WallboxSimulator):
-    map_name = "compleo_duo_solo"
-    variant = "solo"
-    connectors = 1
-
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("connectors", self.connectors)
         super().__init__(**kwargs)
         self.fallback = False
         self.fallback_events = 0
@@ -34,10 +29,10 @@ class CompleoSimulator(WallboxSimulator):
         bank = self.bank
         bank.set("serial_number", f"CMP-{self.variant.upper()}-0001")
         bank.set("firmware", "6.4.1")
-        bank.set("connectors", self.connectors)
+        bank.set("connectors", len(self.cars))
         bank.set("hardware_type", "P51 with PM51")
         bank.set("hardware_revision", (13 << 8) | 1)
-        bank.set("station_max_power", 22000 * self.connectors)
+        bank.set("station_max_power", 22000 * len(self.cars))
         bank.set("max_unbalanced_current", 20.0)
         bank.set("fallback_power", 4200)
         bank.set("fallback_timeout", 0)
@@ -107,13 +102,3 @@ class CompleoSimulator(WallboxSimulator):
         bank.set("used_power", int(station_watts / 100) * 100)
         for i, phase in enumerate(("l1", "l2", "l3")):
             bank.set(f"station_current_{phase}", round(station_amps[i], 1))
-
-
-class CompleoSoloSimulator(CompleoSimulator):
-    variant = "solo"
-    connectors = 1
-
-
-class CompleoDuoSimulator(CompleoSimulator):
-    variant = "duo"
-    connectors = 2

@@ -18,7 +18,7 @@ import contextlib
 import dataclasses
 import logging
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol, Self
@@ -96,6 +96,7 @@ class Faults:
 
     delay: float = 0.0  # seconds before every reply
     exception: int | None = None  # answer every request with this exception code
+    write_exception: int | None = None  # answer every write with this exception code
     silent: bool = False  # accept requests but never reply
     frozen: bool = False  # reads return the values last returned for the same key
     refuse_connections: bool = False  # close new connections at once
@@ -198,6 +199,7 @@ class ModbusTcpServer:
         self.host = host
         self.unit_id = unit_id
         self.max_connections = max_connections
+        self.before_accept: Callable[[], None] | None = None
         self.faults = Faults()
         self.stats = ServerStats()
         self._requested_port = port
@@ -285,6 +287,8 @@ class ModbusTcpServer:
         if self._closing:
             writer.transport.abort()
             return
+        if self.before_accept is not None:
+            self.before_accept()  # the box catches up with the clock (a refusal may end)
         full = self.max_connections is not None and len(self._connections) >= self.max_connections
         if full or self.faults.refuse_connections:
             self.stats.connections_refused += 1
@@ -350,6 +354,8 @@ class ModbusTcpServer:
         function = pdu[0]
         if faults.exception is not None:
             return _exception_pdu(function, faults.exception), False
+        if faults.write_exception is not None and function in (WRITE_SINGLE, WRITE_MULTIPLE):
+            return _exception_pdu(function, faults.write_exception), False
         if self.unit_id is not None and unit != self.unit_id:
             return _exception_pdu(function, GATEWAY_TARGET_FAILED), False
         try:

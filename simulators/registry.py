@@ -1,21 +1,35 @@
-"""Which simulator plays which model of the config flow."""
+"""Which simulator plays which model: one behaviour profile per map family.
+
+The models come from the register maps (``MODELS``), so a new map gets a
+simulator entry by itself; a family without a profile of its own is played by
+the plain map-driven simulator.
+"""
 
 from __future__ import annotations
 
-from .amperfied import (
-    AmperfiedBusinessSimulator,
-    AmperfiedHomeSimulator,
-    AmperfiedSolarSimulator,
-)
+from collections.abc import Callable
+from functools import partial
+
+from custom_components.wallbox_modbus.charger import MODELS, ModelInfo
+
+from .amperfied import AmperfiedSimulator
 from .base import WallboxSimulator
-from .compleo import CompleoDuoSimulator, CompleoSoloSimulator
+from .compleo import CompleoSimulator
 from .vestel import VestelSimulator
 
-SIMULATORS: dict[str, type[WallboxSimulator]] = {
-    "vestel_evc04": VestelSimulator,
-    "amperfied_home": AmperfiedHomeSimulator,
-    "amperfied_business": AmperfiedBusinessSimulator,
-    "amperfied_solar": AmperfiedSolarSimulator,
-    "compleo_solo": CompleoSoloSimulator,
-    "compleo_duo": CompleoDuoSimulator,
+PROFILES: dict[str, type[WallboxSimulator]] = {
+    "vestel": VestelSimulator,
+    "amperfied": AmperfiedSimulator,
+    "compleo": CompleoSimulator,
+}
+
+
+def simulator_for(model: ModelInfo) -> Callable[..., WallboxSimulator]:
+    """A factory of simulators of one model (keyword arguments as WallboxSimulator's)."""
+    profile = PROFILES.get(model.family, WallboxSimulator)
+    return partial(profile, model=model)
+
+
+SIMULATORS: dict[str, Callable[..., WallboxSimulator]] = {
+    model_id: simulator_for(model) for model_id, model in MODELS.items()
 }

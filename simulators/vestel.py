@@ -4,7 +4,8 @@
 - The master writes 1 to the alive register (6000).  If it does not within
   the failsafe timeout (2002, default 20 s) the box drops the TCP socket,
   charges at the failsafe current (2000) and refuses new connections for a
-  few seconds.  The next alive write ends the failsafe state.
+  few seconds.  It stays in the failsafe state (alive writes keep the new
+  socket up) until the master writes a charging current (5004) again.
 - 5004 is the limit in whole amperes; 0 pauses.  When the car leaves while
   paused, the box puts 5004 back to 6 A.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from charger.registers import Point
+from custom_components.wallbox_modbus.charger.registers import Point
 
 from .base import NOMINAL_VOLTAGE, WallboxSimulator
 
@@ -21,10 +22,6 @@ REFUSE_AFTER_FAILSAFE = 5.0
 
 
 class VestelSimulator(WallboxSimulator):
-    map_name = "vestel_evc04"
-    variant = "evc04"
-    max_connections = 2
-
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.failsafe = False
@@ -49,15 +46,18 @@ class VestelSimulator(WallboxSimulator):
         bank.set("failsafe_timeout", 20)
         bank.set("charging_current", 16)
         bank.hooks["alive"] = self._on_alive
-        bank.hooks["charging_current"] = lambda _p, _r: self.update()
+        bank.hooks["charging_current"] = self._on_limit
         bank.on_transaction = None
 
     def _on_alive(self, _point: Point, _raw: int) -> None:
         self.alive_writes += 1
         self._last_alive = self.clock()
+
+    def _on_limit(self, _point: Point, _raw: int) -> None:
         if self.failsafe:
             self.failsafe = False
             self.events.append("failsafe off")
+        self.update()
 
     def check_timers(self, now: float) -> None:
         timeout = self.bank.raw("failsafe_timeout")
@@ -70,6 +70,7 @@ class VestelSimulator(WallboxSimulator):
                 self._last_alive = now
             return
         if timeout and not self.failsafe and now - self._last_alive > timeout:
+            self._last_alive = now  # the failsafe clock starts again with the next client
             self.failsafe = True
             self.failsafe_events += 1
             self.events.append("failsafe on")

@@ -1,41 +1,37 @@
-"""The Wallbox Modbus integration: EV wallboxes over Modbus TCP."""
+"""The Wallbox Modbus integration: EV wallboxes over Modbus TCP.
+
+This module imports nothing from Home Assistant when it is imported: the device
+layer (``charger/``) is a subpackage of it, and the simulators and the device
+layer's own tests import ``custom_components.wallbox_modbus.charger`` where Home
+Assistant is not installed.  The entry's set-up lives in ``entry.py``, imported
+in Home Assistant's import executor when the first entry is set up.
+"""
 
 from __future__ import annotations
 
-from homeassistant.const import CONF_HOST, CONF_PORT, Platform
-from homeassistant.core import HomeAssistant
+from importlib import import_module
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-from .charger import create_charger
-from .const import CONF_MODEL, CONF_UNIT_ID, REQUEST_TIMEOUT
-from .coordinator import WallboxConfigEntry, WallboxCoordinator, WallboxRuntimeData
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
 
-PLATFORMS: list[Platform] = [
-    Platform.BINARY_SENSOR,
-    Platform.LOCK,
-    Platform.NUMBER,
-    Platform.SELECT,
-    Platform.SENSOR,
-    Platform.SWITCH,
-]
+    from .coordinator import WallboxConfigEntry
+
+
+async def _entry_module(hass: HomeAssistant) -> ModuleType:
+    return await hass.async_add_import_executor_job(import_module, f"{__name__}.entry")
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> bool:
     """Connect to the box, read its identity and first values, then add the entities."""
-    charger = create_charger(
-        entry.data[CONF_MODEL],
-        entry.data[CONF_HOST],
-        entry.data[CONF_PORT],
-        entry.data[CONF_UNIT_ID],
-        timeout=REQUEST_TIMEOUT,
-    )
-    # The coordinator closes the charger when the entry unloads or fails to set up.
-    coordinator = WallboxCoordinator(hass, entry, charger)
-    await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = WallboxRuntimeData(coordinator=coordinator)
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    return True
+    module = await _entry_module(hass)
+    result: bool = await module.async_setup_entry(hass, entry)
+    return result
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> bool:
     """Unload the entities; the coordinator's shutdown closes the connection."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    module = await _entry_module(hass)
+    result: bool = await module.async_unload_entry(hass, entry)
+    return result

@@ -15,7 +15,6 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .charger import Snapshot
 from .coordinator import WallboxConfigEntry
 from .entity import WallboxEntity, WallboxEntityDescription, entities_for
 
@@ -70,6 +69,5 @@ class WallboxBinarySensorEntity(WallboxEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool | None:
         """Return the flag of the last refresh."""
-        snapshot: Snapshot = self.coordinator.data
-        value = snapshot.get(self.entity_description.key, self.connector)
+        value = self.snapshot.get(self.entity_description.key, self.connector)
         return None if value is None else self.entity_description.is_on_fn(value)

@@ -19,18 +19,21 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
 )
 
+from .catalog import async_models, model_defaults
 from .charger import (
-    MODELS,
     ChargerConnectionError,
     ChargerError,
     ChargerTimeoutError,
     Identity,
+    LayoutTooOldError,
+    ModelInfo,
     WrongModelError,
     create_charger,
 )
@@ -43,12 +46,7 @@ from .const import (
     MAX_SCAN_INTERVAL,
     MIN_SCAN_INTERVAL,
 )
-from .helpers import (
-    fallback_unique_id,
-    has_fallback_unique_id,
-    model_defaults,
-    model_title,
-)
+from .helpers import fallback_unique_id, has_fallback_unique_id
 
 # Seconds the probe waits for the box; a module constant so tests can shorten it.
 PROBE_TIMEOUT = 5.0
@@ -64,9 +62,9 @@ def _int_box(minimum: int, maximum: int, unit: str | None = None) -> vol.All:
     return vol.All(NumberSelector(config), vol.Coerce(int))
 
 
-def _address_schema(model_id: str) -> vol.Schema:
+def _address_schema(model: ModelInfo) -> vol.Schema:
     """Host, port and unit id, with the model's defaults filled in."""
-    port, unit_id = model_defaults(model_id)
+    port, unit_id = model_defaults(model)
     return vol.Schema(
         {
             vol.Required(CONF_HOST): TextSelector(),
@@ -76,25 +74,27 @@ def _address_schema(model_id: str) -> vol.Schema:
     )
 
 
-def _entry_data(model_id: str, user_input: Mapping[str, Any]) -> dict[str, Any]:
+def _entry_data(model: ModelInfo, user_input: Mapping[str, Any]) -> dict[str, Any]:
     """Form input -> config entry data (port and unit id default to the model's)."""
-    default_port, default_unit_id = model_defaults(model_id)
+    default_port, default_unit_id = model_defaults(model)
     return {
-        CONF_MODEL: model_id,
+        CONF_MODEL: model.id,
         CONF_HOST: str(user_input[CONF_HOST]).strip(),
         CONF_PORT: int(user_input.get(CONF_PORT, default_port)),
         CONF_UNIT_ID: int(user_input.get(CONF_UNIT_ID, default_unit_id)),
     }
 
 
-async def _async_probe(data: Mapping[str, Any]) -> tuple[dict[str, str], Identity | None]:
+async def _async_probe(
+    model: ModelInfo, data: Mapping[str, Any], placeholders: dict[str, str]
+) -> tuple[dict[str, str], Identity | None]:
     """Connect, read the identity, and always close the connection again.
 
-    Some boxes (Amperfied) accept one connection at a time: the probe's must be
-    gone before the entry opens its own.
+    Some boxes accept one connection at a time: the probe's must be gone before
+    the entry opens its own.
     """
     charger = create_charger(
-        data[CONF_MODEL],
+        model,
         data[CONF_HOST],
         data[CONF_PORT],
         data[CONF_UNIT_ID],
@@ -102,6 +102,10 @@ async def _async_probe(data: Mapping[str, Any]) -> tuple[dict[str, str], Identit
     )
     try:
         identity = await charger.identify()
+    except LayoutTooOldError as err:
+        LOGGER.debug("Probe of %s: %s", data[CONF_HOST], err)
+        placeholders.update(layout=err.layout, minimum=err.minimum)
+        return {"base": "layout_too_old"}, None
     except WrongModelError as err:
         LOGGER.debug("Probe of %s: %s", data[CONF_HOST], err)
         return {"base": "wrong_model"}, None
@@ -132,7 +136,7 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
     VERSION = 1
     MINOR_VERSION = 1
 
-    _model_id: str
+    _model: ModelInfo
 
     @staticmethod
     @callback
@@ -147,8 +151,9 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
         model's defaults; a caller that already knows the address may send
         host, port and unit_id along with it and skip the second form.
         """
-        if user_input is not None:
-            self._model_id = user_input[CONF_MODEL]
+        models = await async_models(self.hass)
+        if user_input is not None and user_input.get(CONF_MODEL) in models:
+            self._model = models[user_input[CONF_MODEL]]
             address = {k: v for k, v in user_input.items() if k != CONF_MODEL}
             return await self.async_step_details(address if CONF_HOST in address else None)
         return self.async_show_form(
@@ -157,8 +162,10 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
                 {
                     vol.Required(CONF_MODEL): SelectSelector(
                         SelectSelectorConfig(
-                            options=list(MODELS),
-                            translation_key=CONF_MODEL,
+                            options=[
+                                SelectOptionDict(value=model.id, label=model.title)
+                                for model in models.values()
+                            ],
                             mode=SelectSelectorMode.DROPDOWN,
                         )
                     )
@@ -172,24 +179,25 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask where the box is, probe it, and create the entry."""
         errors: dict[str, str] = {}
+        placeholders = {"model": self._model.title}
         if user_input is not None:
-            data = _entry_data(self._model_id, user_input)
+            data = _entry_data(self._model, user_input)
             self._async_abort_entries_match(
                 {key: data[key] for key in (CONF_HOST, CONF_PORT, CONF_UNIT_ID)}
             )
-            errors, identity = await _async_probe(data)
+            errors, identity = await _async_probe(self._model, data, placeholders)
             if identity is not None:
                 await self.async_set_unique_id(identity.serial or fallback_unique_id(data))
                 self._abort_if_unique_id_configured()
-                return self.async_create_entry(title=model_title(self._model_id), data=data)
-        schema = _address_schema(self._model_id)
+                return self.async_create_entry(title=self._model.title, data=data)
+        schema = _address_schema(self._model)
         if user_input is not None:
             schema = self.add_suggested_values_to_schema(schema, user_input)
         return self.async_show_form(
             step_id="details",
             data_schema=schema,
             errors=errors,
-            description_placeholders={"model": model_title(self._model_id)},
+            description_placeholders=placeholders,
         )
 
     async def async_step_reconfigure(
@@ -197,10 +205,13 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Move the entry to another host, port or unit id; the box must stay the same."""
         entry = self._get_reconfigure_entry()
-        model_id = entry.data[CONF_MODEL]
+        model = (await async_models(self.hass)).get(entry.data[CONF_MODEL])
+        if model is None:
+            return self.async_abort(reason="unknown_model")
         errors: dict[str, str] = {}
+        placeholders = {"model": entry.title}
         if user_input is not None:
-            data = _entry_data(model_id, user_input)
+            data = _entry_data(model, user_input)
             for other in self._async_current_entries(include_ignore=False):
                 if other.entry_id != entry.entry_id and _same_address(other, data):
                     return self.async_abort(reason="already_configured")
@@ -208,7 +219,7 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
             relinked = False
             if entry.state in _CONNECTED_STATES:
                 relinked = await self.hass.config_entries.async_unload(entry.entry_id)
-            errors, identity = await _async_probe(data)
+            errors, identity = await _async_probe(model, data, placeholders)
             if identity is not None:
                 if has_fallback_unique_id(entry.unique_id, entry.data):
                     # The box had no serial number when it was added: nothing to compare.
@@ -223,10 +234,10 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _address_schema(model_id), user_input or dict(entry.data)
+                _address_schema(model), user_input or dict(entry.data)
             ),
             errors=errors,
-            description_placeholders={"model": entry.title},
+            description_placeholders=placeholders,
         )
 
 

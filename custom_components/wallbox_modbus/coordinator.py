@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_HOST, CONF_SCAN_INTERVAL
+from homeassistant.const import CONF_HOST, CONF_SCAN_INTERVAL, STATE_OFF, Platform
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.restore_state import async_get as async_get_restore_state
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .charger import Charger, ChargerError, Identity, Snapshot, WrongModelError
+from .charger import Charger, ChargerError, Identity, Ran, Snapshot, WrongModelError
 from .const import (
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
@@ -28,20 +31,13 @@ from .helpers import has_fallback_unique_id
 
 type WallboxConfigEntry = ConfigEntry[WallboxRuntimeData]
 
-
-def _drop_plain_records(record: logging.LogRecord) -> bool:
-    """Keep the coordinator's debug lines and unexpected errors, drop the rest.
-
-    The coordinator below logs the box going silent (warning) and answering
-    again (info) itself, once each; Home Assistant's own error and recovery
-    lines for the same events would say it a second time.
-    """
-    return record.levelno < logging.INFO or record.exc_info is not None
+STORAGE_VERSION = 1
+SAVE_DELAY = 1.0  # seconds: the wishes are written to disk shortly after they change
 
 
-# The logger handed to DataUpdateCoordinator (its timing and housekeeping lines).
-_POLL_LOGGER = logging.getLogger(f"{__package__}.poll")
-_POLL_LOGGER.addFilter(_drop_plain_records)
+def desired_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where an entry keeps the user's wishes (limit, pause, phases) over restarts."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.desired")
 
 
 @dataclass(kw_only=True)
@@ -57,17 +53,18 @@ class WallboxRuntimeData:
 
 
 class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
-    """Polls one box and keeps it alive.
+    """Polls one box and publishes what it reads.
 
     - The identity is read once, before the first poll.
     - The fast tier is read every scan interval; the slow tier (settings,
       ratings) every five minutes and right after a write.
-    - A keepalive timer of its own runs at the box's keepalive interval,
-      whatever the scan interval, and never lapses.
-    - Held-back writes (a box that wants a setting kept for a while) are
-      flushed when their hold ends.
+    - Timed work of the device layer (keepalive, held-back writes) runs on one
+      timer, at the moment the charger names; a watchdog served by data asks
+      for a poll instead.
+    - The user's wishes are stored, and given back to the charger at start.
     - A lost connection is not a reason to reload: the transport reconnects on
-      the next request.
+      the next request.  The box going silent and answering again are logged
+      once each by the coordinator itself.
     """
 
     config_entry: WallboxConfigEntry
@@ -76,7 +73,7 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         """Initialize the coordinator."""
         super().__init__(
             hass,
-            _POLL_LOGGER,
+            LOGGER,
             config_entry=entry,
             name=entry.title,
             update_interval=timedelta(
@@ -89,11 +86,41 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         self.charger = charger
         self._slow_at: datetime | None = None
         self._slow_requested = True
-        self._silent = False
         self._closed = False
-        self._keepalive_unsub: CALLBACK_TYPE | None = None
-        self._keepalive_due: float | None = None
-        self._flush_unsub: CALLBACK_TYPE | None = None
+        self._timer: CALLBACK_TYPE | None = None
+        self._store = desired_store(hass, entry.entry_id)
+
+    # ------------------------------------------------------------------ the wishes
+
+    async def async_restore(self) -> None:
+        """Give the charger the wishes stored before a restart; store them on change."""
+        data = await self._store.async_load() or self._legacy_wishes()
+        if data:
+            self.charger.restore_desired(data)
+        self.charger.desired.on_change = self._async_desired_changed
+
+    def _legacy_wishes(self) -> dict[str, Any] | None:
+        """Wishes that version 0.1 kept in the charging switch's restore data."""
+        registry = er.async_get(self.hass)
+        last_states = async_get_restore_state(self.hass).last_states
+        connectors: dict[str, Any] = {}
+        for connector in self.charger.connectors:
+            entity_id = registry.async_get_entity_id(
+                Platform.SWITCH, DOMAIN, f"{self.device_unique_id(connector)}_charging_enabled"
+            )
+            stored = last_states.get(entity_id) if entity_id else None
+            if stored is None:
+                continue
+            extra = stored.extra_data.as_dict() if stored.extra_data is not None else {}
+            connectors["0" if connector is None else str(connector)] = {
+                "paused": bool(extra.get("paused", stored.state.state == STATE_OFF)),
+                "limit": extra.get("last_limit"),
+            }
+        return {"connectors": connectors} if connectors else None
+
+    @callback
+    def _async_desired_changed(self) -> None:
+        self._store.async_delay_save(self.charger.desired.as_dict, SAVE_DELAY)
 
     # ------------------------------------------------------------------ identity
 
@@ -111,8 +138,8 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
     def device_connector(self, connector: int | None) -> int | None:
         """The connector whose own device an entity belongs to (None: the box's device).
 
-        Only a box with several connectors (Compleo DUO) has a device per
-        connector; a single connector (Compleo SOLO) belongs to the box's device.
+        Only a box with several connectors has a device per connector; a single
+        connector belongs to the box's device.
         """
         if sum(1 for c in self.charger.connectors if c is not None) > 1:
             return connector
@@ -183,22 +210,16 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         try:
             snapshot = await self.charger.refresh(slow=slow)
         except ChargerError as err:
-            if not self._silent and self.data is not None:
-                LOGGER.warning("%s does not answer: %s", self.name, err)
-            self._silent = True
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="communication_error",
                 translation_placeholders={"error": str(err)},
             ) from err
-        if self._silent:
-            if self.data is not None:
-                LOGGER.info("%s answers again", self.name)
-            self._silent = False
+        finally:
+            self._async_arm()
         if slow:
             self._slow_at = now
             self._slow_requested = False
-        self._async_schedule_keepalive()
         return snapshot
 
     async def async_set_scan_interval(self, seconds: float) -> None:
@@ -207,89 +228,52 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         await self.async_request_refresh()
 
     async def async_after_write(self) -> None:
-        """Show what was written, flush held writes later, re-read the settings."""
-        self.async_schedule_flush()
-        self._async_schedule_keepalive()
+        """Publish what the box acknowledged, then read the box back (settings included)."""
+        self._async_arm()
+        self.async_set_updated_data(self.charger.snapshot())
         self._slow_requested = True
-        self.async_update_listeners()
         await self.async_request_refresh()
 
-    # ---------------------------------------------------------------- keepalive
+    # ------------------------------------------------------------------ timed work
 
     @callback
-    def _async_schedule_keepalive(self, *, previous_due: float | None = None) -> None:
-        """Run the keepalive at the box's interval; pull it forward when that shrinks.
-
-        After a keepalive the next one is due one interval after the previous
-        due time (not after it finished), so the period never drifts.
-        """
-        if self._closed:
+    def _async_arm(self) -> None:
+        """One timer, at the moment the charger's next timed task is due."""
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+        due = None if self._closed else self.charger.next_due()
+        if due is None:
             return
-        interval = self.charger.keepalive_interval
-        now = self.hass.loop.time()
-        if self._keepalive_unsub is not None:
-            assert self._keepalive_due is not None
-            if interval is not None and now + interval >= self._keepalive_due:
-                return
-            self._keepalive_unsub()
-            self._keepalive_unsub = None
-        if interval is None:
-            return
-        due = now + interval if previous_due is None else max(now, previous_due + interval)
-        self._keepalive_due = due
-        self._keepalive_unsub = async_call_later(
+        self._timer = async_call_later(
             self.hass,
-            due - now,
-            HassJob(self._async_keepalive, f"{self.name} keepalive", cancel_on_shutdown=True),
+            max(0.0, due.at - self.charger.clock()),
+            HassJob(self._async_run_due, f"{self.name} {due.what}", cancel_on_shutdown=True),
         )
 
-    async def _async_keepalive(self, _now: datetime) -> None:
-        self._keepalive_unsub = None
-        due = self._keepalive_due
+    async def _async_run_due(self, _now: datetime) -> None:
+        self._timer = None
         try:
-            await self.charger.keepalive()
+            ran = await self.charger.run_due()
         except ChargerError as err:
-            LOGGER.debug("%s: keepalive failed: %s", self.name, err)
-        finally:
-            self._async_schedule_keepalive(previous_due=due)
-
-    # ----------------------------------------------------------- held-back writes
-
-    @callback
-    def async_schedule_flush(self) -> None:
-        """Write held-back settings when their hold time is over."""
-        if self._flush_unsub is not None:
-            self._flush_unsub()
-            self._flush_unsub = None
-        delay = self.charger.pending_delay()
-        if delay is None or self._closed:
-            return
-        self._flush_unsub = async_call_later(
-            self.hass,
-            delay,
-            HassJob(self._async_flush, f"{self.name} held-back write", cancel_on_shutdown=True),
-        )
-
-    async def _async_flush(self, _now: datetime) -> None:
-        self._flush_unsub = None
-        try:
-            wrote = await self.charger.flush_pending()
-        except ChargerError as err:
-            LOGGER.warning("%s: a held-back setting could not be written: %s", self.name, err)
-            wrote = False
-        self.async_schedule_flush()
-        if wrote:
-            self._slow_requested = True
-            await self.async_request_refresh()
+            LOGGER.debug("%s: timed work failed: %s", self.name, err)
+            ran = Ran()
+        if ran.poll:
+            await self.async_refresh()  # arms the timer again
+        elif ran.wrote:
+            await self.async_after_write()
+        else:
+            self._async_arm()
 
     # ------------------------------------------------------------------ closing
 
     async def async_shutdown(self) -> None:
-        """Cancel the timers and close the connection."""
+        """Cancel the timer, store the wishes and close the connection."""
         await super().async_shutdown()
         self._closed = True
-        for unsub in (self._keepalive_unsub, self._flush_unsub):
-            if unsub is not None:
-                unsub()
-        self._keepalive_unsub = self._flush_unsub = None
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+        self.charger.desired.on_change = None
+        await self._store.async_save(self.charger.desired.as_dict())
         await self.charger.close()

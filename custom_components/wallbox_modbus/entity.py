@@ -1,4 +1,10 @@
-"""The base entity of Wallbox Modbus, and what every platform shares."""
+"""The base entity of Wallbox Modbus, and what every platform shares.
+
+Entities are built from the charger's capabilities and the platform's
+descriptions only: a description says which value or capability it shows
+(by the catalog's key), never which family or register is behind it.  Every
+entity reads the coordinator's snapshot and nothing else.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .charger import BusyError, Charger, ChargerError, InvalidValueError
+from .charger import BusyError, Charger, ChargerError, InvalidValueError, Snapshot, pid
 from .const import DOMAIN
 from .coordinator import WallboxCoordinator
 
@@ -20,24 +26,17 @@ from .coordinator import WallboxCoordinator
 class WallboxEntityDescription(EntityDescription):
     """What every Wallbox Modbus entity description adds.
 
-    ``point`` names the register point whose last read decides whether the
-    entity is available (default: the key).  ``has_fn`` decides whether the
-    entity is created at all (default: the box serves that point).
+    ``exists_fn`` decides whether the entity is created for a connector
+    (default: the box reports the value named by the key).
     """
 
-    point: str | None = None
-    has_fn: Callable[[Charger, int | None], bool] | None = None
-
-    @property
-    def point_key(self) -> str:
-        """The point behind the entity."""
-        return self.point or self.key
+    exists_fn: Callable[[Charger, int | None], bool] | None = None
 
     def exists(self, charger: Charger, connector: int | None) -> bool:
         """Whether this box (and connector) can serve the entity."""
-        if self.has_fn is not None:
-            return self.has_fn(charger, connector)
-        return charger.has(self.point_key, connector)
+        if self.exists_fn is not None:
+            return self.exists_fn(charger, connector)
+        return charger.serves(self.key, connector)
 
 
 class WallboxEntity(CoordinatorEntity[WallboxCoordinator]):
@@ -66,23 +65,29 @@ class WallboxEntity(CoordinatorEntity[WallboxCoordinator]):
         return self.coordinator.charger
 
     @property
-    def point_key(self) -> str:
-        """The point whose last read decides availability."""
-        return self.entity_description.point_key
+    def snapshot(self) -> Snapshot:
+        """What the last refresh (or write) published."""
+        return self.coordinator.data
+
+    @property
+    def value_id(self) -> str:
+        """The value whose last read decides availability."""
+        return pid(self.entity_description.key, self.connector)
 
     def _has_reading(self) -> bool:
-        """Whether the box answered and this entity's point was read in the last poll.
+        """Whether the box answered and this entity's value was read in the last poll.
 
         A point the box stopped serving (dropped after exception 2) leaves the
         snapshot, so it is not a reading any more.
         """
-        return self.coordinator.last_update_success and self.coordinator.data.ok(
-            self.point_key, self.connector
-        )
+        if not self.coordinator.last_update_success:
+            return False
+        snapshot = self.snapshot
+        return self.value_id in snapshot.values and self.value_id not in snapshot.failed
 
     @property
     def available(self) -> bool:
-        """Available while the box answers and this entity's point was read."""
+        """Available while the box answers and this entity's value was read."""
         return self._has_reading()
 
 
@@ -124,6 +129,7 @@ def wallbox_command[F: Callable[..., Coroutine[Any, Any, None]]](func: F) -> F:
                 translation_placeholders={"error": str(err)},
             ) from err
         except ChargerError as err:
+            await self.coordinator.async_after_write()  # show what the box has now
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="write_failed",
@@ -132,14 +138,3 @@ def wallbox_command[F: Callable[..., Coroutine[Any, Any, None]]](func: F) -> F:
         await self.coordinator.async_after_write()
 
     return cast(F, handler)
-
-
-def limit_point(charger: Charger, connector: int | None) -> str | None:
-    """The point that carries a connector's current limit (None: no limit there).
-
-    Vestel and Amperfied take a current; Compleo takes a power per connector.
-    """
-    for key in ("charging_current", "max_power"):
-        if charger.has(key, connector):
-            return key
-    return None

@@ -1,4 +1,4 @@
-"""Small helpers shared by the config flow and the entry: titles, defaults, identities."""
+"""The identity of a box without a serial number, shared by the config flow and the entry."""
 
 from __future__ import annotations
 
@@ -7,20 +7,7 @@ from typing import Any
 
 from homeassistant.const import CONF_HOST, CONF_PORT
 
-from .charger import MODELS, load_map
-from .const import CONF_MODEL, CONF_UNIT_ID, DEFAULT_PORT, DEFAULT_UNIT_ID
-
-
-def model_title(model_id: str) -> str:
-    """'amperfied_solar' -> 'Amperfied connect.solar'."""
-    model = MODELS[model_id]
-    return f"{model.manufacturer} {model.name}"
-
-
-def model_defaults(model_id: str) -> tuple[int, int]:
-    """The port and unit id the model's register map names as defaults."""
-    defaults = load_map(MODELS[model_id].map_name).defaults
-    return int(defaults.get("port", DEFAULT_PORT)), int(defaults.get("unit_id", DEFAULT_UNIT_ID))
+from .const import CONF_MODEL, CONF_UNIT_ID
 
 
 def fallback_unique_id(data: Mapping[str, Any]) -> str:

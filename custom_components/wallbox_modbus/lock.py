@@ -1,8 +1,7 @@
-"""Locks of Wallbox Modbus: the Amperfied remote lock."""
+"""Locks of Wallbox Modbus: the remote lock."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +9,7 @@ from homeassistant.components.lock import LockEntity, LockEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .charger import AmperfiedCharger, Charger, pid
+from .charger import RemoteLock
 from .coordinator import WallboxConfigEntry
 from .entity import WallboxEntity, WallboxEntityDescription, entities_for, wallbox_command
 
@@ -21,29 +20,14 @@ PARALLEL_UPDATES = 1
 class WallboxLockEntityDescription(WallboxEntityDescription, LockEntityDescription):
     """Describe a Wallbox Modbus lock."""
 
-    is_locked_fn: Callable[[Charger, int | None], bool | None]
-    lock_fn: Callable[[Charger, bool], Awaitable[None]]
-
-
-def _is_locked(charger: Charger, connector: int | None) -> bool | None:
-    value = charger.values.get(pid("remote_lock", connector))
-    return None if value is None else value == "locked"
-
-
-async def _set_remote_lock(charger: Charger, locked: bool) -> None:
-    assert isinstance(charger, AmperfiedCharger)
-    await charger.set_remote_lock(locked)
-
 
 LOCKS: tuple[WallboxLockEntityDescription, ...] = (
     # Locked: the box does not charge, whatever the limit.
     WallboxLockEntityDescription(
         key="remote_lock",
         translation_key="remote_lock",
-        has_fn=lambda charger, connector: isinstance(charger, AmperfiedCharger)
-        and charger.has("remote_lock", connector),
-        is_locked_fn=_is_locked,
-        lock_fn=_set_remote_lock,
+        exists_fn=lambda charger, connector: charger.remote_lock is not None
+        and charger.remote_lock.connector == connector,
     ),
 )
 
@@ -63,16 +47,26 @@ class WallboxLockEntity(WallboxEntity, LockEntity):
     entity_description: WallboxLockEntityDescription
 
     @property
+    def _lock(self) -> RemoteLock:
+        assert self.charger.remote_lock is not None
+        return self.charger.remote_lock
+
+    @property
+    def value_id(self) -> str:
+        """The lock register."""
+        return self._lock.point.id
+
+    @property
     def is_locked(self) -> bool | None:
         """Return whether the box is locked."""
-        return self.entity_description.is_locked_fn(self.charger, self.connector)
+        return self._lock.is_locked(self.snapshot)
 
     @wallbox_command
     async def async_lock(self, **kwargs: Any) -> None:
         """Lock the box."""
-        await self.entity_description.lock_fn(self.charger, True)
+        await self.charger.set_remote_lock(True)
 
     @wallbox_command
     async def async_unlock(self, **kwargs: Any) -> None:
         """Unlock the box."""
-        await self.entity_description.lock_fn(self.charger, False)
+        await self.charger.set_remote_lock(False)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from homeassistant.components.number import (
     NumberDeviceClass,
@@ -13,6 +13,7 @@ from homeassistant.components.number import (
     NumberMode,
 )
 from homeassistant.const import (
+    PERCENTAGE,
     EntityCategory,
     UnitOfElectricCurrent,
     UnitOfPower,
@@ -21,88 +22,137 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .charger import Charger, pid
+from .charger import Charger, CurrentLimit, Setting, Snapshot, pid
 from .coordinator import WallboxConfigEntry
-from .entity import (
-    WallboxEntity,
-    WallboxEntityDescription,
-    entities_for,
-    limit_point,
-    wallbox_command,
-)
+from .entity import WallboxEntity, WallboxEntityDescription, entities_for, wallbox_command
 
 PARALLEL_UPDATES = 1
 
 
+class NumberControl(Protocol):
+    """What a number shows and sets, in the user's units."""
+
+    @property
+    def value_id(self) -> str: ...
+
+    @property
+    def step(self) -> float: ...
+
+    def range(self, snapshot: Snapshot) -> tuple[float, float]: ...
+
+    def value(self, snapshot: Snapshot) -> float | None: ...
+
+    async def set(self, value: float) -> None: ...
+
+
+class _Limit:
+    """The current limit in amperes; while paused the limit that resuming restores."""
+
+    def __init__(self, charger: Charger, limit: CurrentLimit) -> None:
+        self._charger = charger
+        self._limit = limit
+
+    @property
+    def value_id(self) -> str:
+        return self._limit.point.id
+
+    @property
+    def step(self) -> float:
+        return self._limit.step
+
+    def range(self, snapshot: Snapshot) -> tuple[float, float]:
+        return self._limit.range(snapshot.values)
+
+    def value(self, snapshot: Snapshot) -> float | None:
+        return self._limit.shown(snapshot)
+
+    async def set(self, value: float) -> None:
+        await self._charger.set_charging_current(value, self._limit.connector)
+
+
+class _LimitPower(_Limit):
+    """The same limit as the power the register holds."""
+
+    def __init__(self, charger: Charger, limit: CurrentLimit) -> None:
+        super().__init__(charger, limit)
+        self._setting = Setting(limit.point, charger.reader)
+
+    @property
+    def step(self) -> float:
+        return self._setting.step
+
+    def range(self, snapshot: Snapshot) -> tuple[float, float]:
+        return self._setting.range(snapshot.values)
+
+    def value(self, snapshot: Snapshot) -> float | None:
+        return self._limit.power_shown(snapshot)
+
+    async def set(self, value: float) -> None:
+        await self._charger.set_limit_power(value, self._limit.connector)
+
+
+class _Setting:
+    """A setting written as it is, within the values its register takes."""
+
+    def __init__(self, charger: Charger, setting: Setting) -> None:
+        self._charger = charger
+        self._setting = setting
+
+    @property
+    def value_id(self) -> str:
+        return self._setting.point.id
+
+    @property
+    def step(self) -> float:
+        return self._setting.step
+
+    def range(self, snapshot: Snapshot) -> tuple[float, float]:
+        return self._setting.range(snapshot.values)
+
+    def value(self, snapshot: Snapshot) -> float | None:
+        value = self._setting.value(snapshot)
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    async def set(self, value: float) -> None:
+        await self._charger.write_setting(self._setting.key, value, self._setting.connector)
+
+
 @dataclass(frozen=True, kw_only=True)
 class WallboxNumberEntityDescription(WallboxEntityDescription, NumberEntityDescription):
-    """Describe a Wallbox Modbus number.
+    """Describe a Wallbox Modbus number: ``control_fn`` finds the capability behind it."""
 
-    ``range_fn`` gives the lowest and highest value, ``check_fn`` refuses a
-    value the box would not take (raising InvalidValueError) before
-    ``set_fn`` writes anything.
-    """
+    control_fn: Callable[[Charger, int | None], NumberControl | None]
 
-    range_fn: Callable[[Charger, int | None], tuple[float, float]]
-    value_fn: Callable[[Charger, int | None], float | None]
-    check_fn: Callable[[Charger, int | None, float], object]
-    set_fn: Callable[[Charger, int | None, float], Awaitable[None]]
+    def exists(self, charger: Charger, connector: int | None) -> bool:
+        """A number exists where its capability does."""
+        return self.control_fn(charger, connector) is not None
 
 
-# ------------------------------------------------------------------ the current limit
+def _limit(charger: Charger, connector: int | None) -> NumberControl | None:
+    limit = charger.limits.get(connector)
+    return None if limit is None else _Limit(charger, limit)
 
 
-def _limit_value(charger: Charger, connector: int | None) -> float | None:
-    """The limit in force; while paused (or below the minimum) the last one set.
-
-    A reading below the lowest limit means "paused", not a limit worth showing.
-    """
-    state = charger.limit_state(connector)
-    low, _ = charger.current_range(connector)
-    current = charger.charging_current(connector)
-    if not state.paused and current is not None and current >= low:
-        return current
-    return state.last_limit
-
-
-CHARGING_CURRENT = WallboxNumberEntityDescription(
-    key="charging_current",
-    translation_key="charging_current",
-    device_class=NumberDeviceClass.CURRENT,
-    native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-    mode=NumberMode.SLIDER,  # "auto" turns 0.1 A steps over 6-32 A into a box
-    has_fn=lambda charger, connector: limit_point(charger, connector) is not None,
-    range_fn=lambda charger, connector: charger.current_range(connector),
-    value_fn=_limit_value,
-    check_fn=lambda charger, connector, value: charger.check_current(value, connector),
-    set_fn=lambda charger, connector, value: charger.set_charging_current(value, connector),
-)
-
-
-# ------------------------------------------------------------------ settings
-
-
-def _setting_range(key: str) -> Callable[[Charger, int | None], tuple[float, float]]:
-    """The lowest and highest value the map allows for a setting."""
-
-    def range_fn(charger: Charger, connector: int | None) -> tuple[float, float]:
-        point = charger.point(key, connector)
-        assert point.write is not None
-        raws = [*point.write.values, *(r for pair in point.write.ranges for r in pair)]
-        return min(raws) * point.scale, max(raws) * point.scale
-
-    return range_fn
+def _limit_power(charger: Charger, connector: int | None) -> NumberControl | None:
+    limit = charger.limits.get(connector)
+    return None if limit is None or not limit.is_power else _LimitPower(charger, limit)
 
 
 def _setting(
     key: str,
     *,
-    device_class: NumberDeviceClass,
+    device_class: NumberDeviceClass | None,
     unit: str,
     step: float | None = None,
     category: EntityCategory | None = EntityCategory.CONFIG,
+    enabled: bool = True,
 ) -> WallboxNumberEntityDescription:
-    """A setting written as it is; the step is the register's resolution unless given."""
+    """A setting of the box, written as it is; the step is the register's unless given."""
+
+    def control(charger: Charger, connector: int | None) -> NumberControl | None:
+        setting = charger.settings.get(pid(key, connector))
+        return None if setting is None else _Setting(charger, setting)
+
     return WallboxNumberEntityDescription(
         key=key,
         translation_key=key,
@@ -110,41 +160,53 @@ def _setting(
         native_unit_of_measurement=unit,
         native_step=step,
         entity_category=category,
+        entity_registry_enabled_default=enabled,
         mode=NumberMode.BOX,
-        range_fn=_setting_range(key),
-        value_fn=lambda charger, connector: charger.values.get(pid(key, connector)),
-        check_fn=lambda charger, connector, value: charger.validate(
-            charger.point(key, connector), value
-        ),
-        set_fn=lambda charger, connector, value: charger.write_setting(key, value, connector),
+        control_fn=control,
     )
 
 
 NUMBERS: tuple[WallboxNumberEntityDescription, ...] = (
-    CHARGING_CURRENT,
-    # Vestel EVC04 and Amperfied
+    WallboxNumberEntityDescription(
+        key="charging_current",
+        translation_key="charging_current",
+        device_class=NumberDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        mode=NumberMode.SLIDER,  # "auto" turns 0.1 A steps over 6-32 A into a box
+        control_fn=_limit,
+    ),
+    WallboxNumberEntityDescription(
+        key="max_power",
+        translation_key="max_power",
+        device_class=NumberDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        mode=NumberMode.BOX,
+        control_fn=_limit_power,
+    ),
     _setting(
         "failsafe_current",
         device_class=NumberDeviceClass.CURRENT,
         unit=UnitOfElectricCurrent.AMPERE,
     ),
-    # Vestel EVC04
     _setting("failsafe_timeout", device_class=NumberDeviceClass.DURATION, unit=UnitOfTime.SECONDS),
-    # Amperfied (milliseconds on the wire, whole seconds in the form)
+    # milliseconds on the wire, whole seconds in the form
     _setting(
         "watchdog_timeout",
         device_class=NumberDeviceClass.DURATION,
         unit=UnitOfTime.SECONDS,
         step=1,
     ),
-    # Compleo station
     _setting("station_max_power", device_class=NumberDeviceClass.POWER, unit=UnitOfPower.WATT),
     _setting("fallback_power", device_class=NumberDeviceClass.POWER, unit=UnitOfPower.WATT),
     _setting("fallback_timeout", device_class=NumberDeviceClass.DURATION, unit=UnitOfTime.SECONDS),
-    # Compleo connectors
+    _setting("station_relative_power", device_class=None, unit=PERCENTAGE, enabled=False),
     _setting(
-        "max_power", device_class=NumberDeviceClass.POWER, unit=UnitOfPower.WATT, category=None
+        "max_unbalanced_current",
+        device_class=NumberDeviceClass.CURRENT,
+        unit=UnitOfElectricCurrent.AMPERE,
+        enabled=False,
     ),
+    _setting("fallback_relative_power", device_class=None, unit=PERCENTAGE, enabled=False),
 )
 
 
@@ -163,39 +225,35 @@ class WallboxNumberEntity(WallboxEntity, NumberEntity):
     entity_description: WallboxNumberEntityDescription
 
     def __init__(self, **kwargs: Any) -> None:
-        """Initialize the number; the limit's step follows the box's resolution."""
+        """Initialize the number; the step follows the box's resolution unless described."""
         super().__init__(**kwargs)
-        description = self.entity_description
-        if description.key == CHARGING_CURRENT.key:
-            self._attr_native_step = self.charger.current_step(self.connector)
-        elif description.native_step is None:
-            self._attr_native_step = self.charger.point(description.key, self.connector).scale
+        control = self.entity_description.control_fn(self.charger, self.connector)
+        assert control is not None
+        self._control: NumberControl = control
+        if self.entity_description.native_step is None:
+            self._attr_native_step = control.step
 
     @property
-    def point_key(self) -> str:
-        """The limit lives in a power register on some boxes."""
-        if self.entity_description.key == CHARGING_CURRENT.key:
-            return limit_point(self.charger, self.connector) or CHARGING_CURRENT.key
-        return super().point_key
+    def value_id(self) -> str:
+        """The register behind the control."""
+        return self._control.value_id
 
     @property
     def native_min_value(self) -> float:
         """Return the lowest value the box takes (above zero for a limit)."""
-        return self.entity_description.range_fn(self.charger, self.connector)[0]
+        return self._control.range(self.snapshot)[0]
 
     @property
     def native_max_value(self) -> float:
-        """Return the highest value the box takes."""
-        return self.entity_description.range_fn(self.charger, self.connector)[1]
+        """Return the highest value the box takes now."""
+        return self._control.range(self.snapshot)[1]
 
     @property
     def native_value(self) -> float | None:
         """Return the value in force."""
-        return self.entity_description.value_fn(self.charger, self.connector)
+        return self._control.value(self.snapshot)
 
     @wallbox_command
     async def async_set_native_value(self, value: float) -> None:
         """Check the value against the box's rules, then write it."""
-        description = self.entity_description
-        description.check_fn(self.charger, self.connector, value)
-        await description.set_fn(self.charger, self.connector, value)
+        await self._control.set(value)

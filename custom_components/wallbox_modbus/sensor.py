@@ -29,7 +29,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .charger import STATUSES, Snapshot
+from .charger import STATUSES
 from .coordinator import WallboxConfigEntry
 from .entity import WallboxEntity, WallboxEntityDescription, entities_for
 
@@ -64,25 +64,23 @@ DERATING_STATES = ["none", "level_1", "level_2", "paused_overtemperature", "sens
 class WallboxSensorEntityDescription(WallboxEntityDescription, SensorEntityDescription):
     """Describe a Wallbox Modbus sensor.
 
-    ``value_fn`` turns the snapshot into the state (default: the point's value).
+    ``convert_fn`` turns the value into the state (default: the value itself).
     ``lifetime`` marks a counter that never goes back (a lower reading is a
     glitch, not a reset); counters of a session or since power-on may reset.
     """
 
-    value_fn: Callable[[Snapshot, int | None], StateType | datetime] | None = None
+    convert_fn: Callable[[Any], StateType | datetime] | None = None
     lifetime: bool = False
 
 
-def _local_time(snapshot: Snapshot, connector: int | None) -> datetime | None:
+def _local_time(value: Any) -> datetime | None:
     """The box's clock (naive, local) in Home Assistant's time zone."""
-    value = snapshot.get("device_time", connector)
     if not isinstance(value, datetime):
         return None
     return value.replace(tzinfo=dt_util.get_default_time_zone())
 
 
-def _lower(snapshot: Snapshot, connector: int | None) -> str | None:
-    value = snapshot.get("charging_state", connector)
+def _lower(value: Any) -> str | None:
     return value.lower() if isinstance(value, str) else None
 
 
@@ -188,8 +186,7 @@ SENSORS: tuple[WallboxSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        point="time",
-        value_fn=_local_time,
+        convert_fn=_local_time,
     ),
     # Amperfied connect
     _energy("energy_since_power_on", lifetime=False, diagnostic=True),
@@ -210,7 +207,7 @@ SENSORS: tuple[WallboxSensorEntityDescription, ...] = (
         "charging_state",
         CHARGING_STATES,
         diagnostic=True,
-        value_fn=_lower,
+        convert_fn=_lower,
     ),
     # Compleo station
     WallboxSensorEntityDescription(
@@ -255,11 +252,9 @@ class WallboxSensorEntity(WallboxEntity, SensorEntity):
 
     def _value(self) -> StateType | datetime:
         description = self.entity_description
-        snapshot = self.coordinator.data
-        if description.value_fn is not None:
-            value = description.value_fn(snapshot, self.connector)
-        else:
-            value = snapshot.get(description.key, self.connector)
+        value: StateType | datetime = self.snapshot.get(description.key, self.connector)
+        if description.convert_fn is not None:
+            value = description.convert_fn(value)
         if description.options is not None and value not in description.options:
             return None
         return value

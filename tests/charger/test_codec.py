@@ -6,9 +6,15 @@ import datetime as dt
 
 import pytest
 
-from charger.codec import decode, decode_int, encode, split_bits, trim_hex_bytes
-from charger.registers import load_map
-from charger.vestel import _clock
+from custom_components.wallbox_modbus.charger.codec import (
+    decode,
+    decode_int,
+    encode,
+    split_bits,
+    trim_hex_bytes,
+)
+from custom_components.wallbox_modbus.charger.reader import _clock
+from custom_components.wallbox_modbus.charger.registers import load_map
 
 AMP = load_map("amperfied_connect")
 VESTEL = load_map("vestel_evc04")

@@ -1,26 +1,29 @@
-"""Family behaviour behind the one charger interface, against the simulators over TCP."""
+"""Every model behind the one charger interface, against the simulators over TCP."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 
-from charger import (
-    FAMILIES,
+from custom_components.wallbox_modbus.charger import (
     MODELS,
     BusyError,
     Charger,
     ChargerConnectionError,
     InvalidValueError,
+    LayoutTooOldError,
     ModbusTransport,
     WrongModelError,
 )
-from charger.compleo import CompleoCharger
 from simulators.amperfied import AmperfiedSimulator
 from simulators.base import WallboxSimulator
+from simulators.compleo import CompleoSimulator
 from simulators.registry import SIMULATORS
+from simulators.vestel import VestelSimulator
 
 pytestmark = pytest.mark.asyncio
 
@@ -53,13 +56,16 @@ async def make() -> AsyncIterator[Factory]:
         clock: FakeClock | None = None,
         identify: bool = True,
         sim_kwargs: dict[str, Any] | None = None,
+        port: int = 0,
     ) -> tuple[WallboxSimulator, Charger]:
         extra: dict[str, Any] = {"clock": clock} if clock else {}
-        sim = SIMULATORS[sim_model](port=0, **extra, **(sim_kwargs or {}))
+        sim = SIMULATORS[sim_model](port=port, **extra, **(sim_kwargs or {}))
         await sim.start()
         model = MODELS[charger_model or sim_model]
-        transport = ModbusTransport("127.0.0.1", sim.port, 255, timeout=1.0, **extra)
-        charger = FAMILIES[model.family](transport, model, **extra)
+        transport = ModbusTransport(
+            "127.0.0.1", sim.port, 255, timeout=1.0, backoff_initial=0, **extra
+        )
+        charger = Charger(transport, model, **extra)
         started.append((sim, charger))
         if identify:
             await charger.identify()
@@ -71,8 +77,11 @@ async def make() -> AsyncIterator[Factory]:
         await sim.stop()
 
 
-def writes(sim: WallboxSimulator) -> list[tuple[int, list[int]]]:
-    return list(sim.server.stats.writes_log)
+def writes(sim: WallboxSimulator, address: int | None = None) -> list[Any]:
+    log = list(sim.server.stats.writes_log)
+    if address is None:
+        return log
+    return [values[0] for start, values in log if start == address]
 
 
 # ---------------------------------------------------------------- identity
@@ -117,12 +126,11 @@ async def test_identity(
         ("amperfied_business", "compleo_solo"),
         ("compleo_solo", "compleo_duo"),
         ("compleo_duo", "compleo_solo"),
-        ("amperfied_home", "amperfied_business"),
+        ("amperfied_home", "amperfied_business"),  # layout 1.0.8: no business
         ("amperfied_home", "amperfied_solar"),
-        ("amperfied_business", "amperfied_solar"),
-        ("amperfied_solar", "amperfied_business"),
+        ("amperfied_business", "amperfied_solar"),  # no phase switch state
+        ("amperfied_solar", "amperfied_business"),  # the phase switch says solar
         ("amperfied_solar", "amperfied_home"),
-        ("amperfied_business", "amperfied_home"),
     ],
 )
 async def test_wrong_model_is_refused(make: Factory, sim_model: str, chosen: str) -> None:
@@ -132,11 +140,84 @@ async def test_wrong_model_is_refused(make: Factory, sim_model: str, chosen: str
     assert writes(sim) == []
 
 
+async def test_connect_home_on_layout_2_0_0(make: Factory) -> None:
+    """Current connect.home firmware is on layout 2.0.0: serial, session energy, RFID."""
+    _, charger = await make("amperfied_business", "amperfied_home", sim_kwargs={"mid": False})
+    assert charger.identity is not None
+    assert charger.identity.layout_version == "2.0.0"
+    assert charger.identity.serial == "AMP-BUSINESS-0001"
+    assert charger.identity.model == "connect.home"
+    snap = await charger.refresh(slow=True)
+    assert charger.serves("energy_session")
+    assert charger.serves("rfid_card_counter")
+    assert "energy_session" in snap.values
+
+
+@pytest.mark.parametrize(
+    ("chosen", "layout", "minimum"),
+    [
+        ("amperfied_home", (1, 0, 0), "1.0.8"),
+        ("amperfied_business", (1, 0, 8), "2.0.0"),
+        ("amperfied_solar", (2, 0, 0), "2.0.1"),
+    ],
+)
+async def test_layout_below_the_minimum_is_refused(
+    make: Factory, chosen: str, layout: tuple[int, ...], minimum: str
+) -> None:
+    sim, charger = await make("amperfied_home", chosen, identify=False,
+                              sim_kwargs={"layout": layout})  # fmt: skip
+    with pytest.raises(LayoutTooOldError) as err:
+        await charger.identify()
+    assert err.value.layout == ".".join(map(str, layout))
+    assert err.value.minimum == minimum
+    assert f"needs at least {minimum}" in str(err.value)
+    assert writes(sim) == []
+
+
 async def test_business_without_mid_has_no_mid_entities(make: Factory) -> None:
     _, charger = await make("amperfied_business", sim_kwargs={"mid": False})
-    assert charger.identity is not None
-    assert charger.has("energy_session")
-    assert not charger.has("mid_energy_total")
+    assert charger.serves("energy_session")
+    assert not charger.serves("mid_energy_total")
+
+
+# ---------------------------------------------------------------- capabilities
+
+
+CAPABILITIES = {
+    # model: (limit connectors, phase switch, remote lock, keepalive, settings)
+    "vestel_evc04": ([None], False, False, "write", {"failsafe_current", "failsafe_timeout"}),
+    "amperfied_home": (
+        [None], False, True, "traffic", {"failsafe_current", "watchdog_timeout"},
+    ),
+    "amperfied_business": (
+        [None], False, True, "traffic", {"failsafe_current", "watchdog_timeout"},
+    ),
+    "amperfied_solar": (
+        [None], True, True, "traffic", {"failsafe_current", "watchdog_timeout"},
+    ),
+    "compleo_solo": (
+        [1], False, False, "rewrite",
+        {"station_max_power", "station_relative_power", "max_unbalanced_current",
+         "fallback_power", "fallback_relative_power", "fallback_timeout"},
+    ),
+    "compleo_duo": (
+        [1, 2], False, False, "rewrite",
+        {"station_max_power", "station_relative_power", "max_unbalanced_current",
+         "fallback_power", "fallback_relative_power", "fallback_timeout"},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+async def test_capabilities_follow_the_map(make: Factory, model: str) -> None:
+    """What a box can do comes from its map; what it lacks is absent."""
+    limits, phase_switch, lock, keepalive, settings = CAPABILITIES[model]
+    _, charger = await make(model)
+    assert list(charger.limits) == limits
+    assert (charger.phase_switch is not None) is phase_switch
+    assert (charger.remote_lock is not None) is lock
+    assert charger.keepalive is not None and charger.keepalive.kind == keepalive
+    assert {s.key for s in charger.settings.values()} == settings
 
 
 # ---------------------------------------------------------------- values
@@ -148,7 +229,7 @@ async def test_vestel_values_follow_the_car(make: Factory) -> None:
     assert snap.get("status") == "available"
     assert snap.get("vehicle_connected") is False
     sim.plug(1, max_current=16, phases=3)
-    snap = await charger.refresh()
+    snap = await charger.refresh(slow=True)
     assert snap.get("status") == "charging"
     assert snap.get("vehicle_connected") is True
     assert snap.get("charging") is True
@@ -160,7 +241,7 @@ async def test_vestel_values_follow_the_car(make: Factory) -> None:
     assert snap.get("phases") == 3
     assert snap.get("evse_max_current") == 32
     assert snap.get("device_time") is not None
-    assert charger.current_range() == (6.0, 32.0)
+    assert charger.limit().range(snap.values) == (6.0, 32.0)
 
 
 async def test_amperfied_values_and_status_mapping(make: Factory) -> None:
@@ -184,10 +265,10 @@ async def test_amperfied_values_and_status_mapping(make: Factory) -> None:
 
 async def test_amperfied_home_lacks_newer_registers(make: Factory) -> None:
     _, charger = await make("amperfied_home")
-    assert not charger.has("energy_session")
-    assert not charger.has("serial_number")
-    assert not charger.has("phase_switch")
-    assert charger.has("energy_total")
+    assert not charger.serves("energy_session")
+    assert not charger.serves("serial_number")
+    assert charger.phase_switch is None
+    assert charger.serves("energy_total")
     snap = await charger.refresh(slow=True)
     assert "energy_session" not in snap.values
 
@@ -204,8 +285,8 @@ async def test_compleo_duo_connectors_are_separate(make: Factory) -> None:
     assert snap.get("current_l2", 2) == 0
     assert snap.get("power", 2) == 2300
     assert snap.get("connectors") == 2
-    assert isinstance(charger, CompleoCharger)
-    assert charger.phases(2) == 1  # learnt from the measured currents
+    assert charger.limit(2).phases() == 1  # learnt from the measured currents
+    assert charger.limit(1).phases() == 3  # nothing measured: the map's default
 
 
 async def test_energy_grows_while_charging(make: Factory) -> None:
@@ -228,56 +309,89 @@ async def test_vestel_limit_whole_amperes(make: Factory) -> None:
     await charger.refresh(slow=True)
     await charger.set_charging_current(10)
     assert sim.bank.get("charging_current") == 10
-    for bad in (10.5, 5, 33, -1):
+    for bad in (10.5, 5, 33, -1, float("nan")):
         with pytest.raises(InvalidValueError):
             await charger.set_charging_current(bad)
     assert writes(sim) == [(5004, [10])]
 
 
+async def test_vestel_limit_follows_the_cable(make: Factory) -> None:
+    """The highest limit follows the box's maximum and the cable's (1104 / 1106)."""
+    sim, charger = await make("vestel_evc04")
+    sim.bank.set("cable_max_current", 20)
+    sim.frozen_values = True
+    snap = await charger.refresh(slow=True)
+    assert charger.limit().range(snap.values) == (6.0, 20.0)
+    with pytest.raises(InvalidValueError):
+        await charger.set_charging_current(25)
+    assert writes(sim, 5004) == []
+
+
 async def test_amperfied_limit_tenths_and_hardware_switch(make: Factory) -> None:
     sim, charger = await make("amperfied_solar")
     sim.bank.set("hw_max_current", 10)
-    await charger.refresh(slow=True)
-    assert charger.current_range() == (6.0, 10.0)
+    snap = await charger.refresh(slow=True)
+    assert charger.limit().range(snap.values) == (6.0, 10.0)
     await charger.set_charging_current(8.5)
     assert sim.bank.raw("charging_current") == 85
-    for bad in (5.9, 0.1, 10.1, 16):
+    for bad in (5.9, 0.1, 10.1, 16, 8.55):
         with pytest.raises(InvalidValueError):
             await charger.set_charging_current(bad)
-    assert [w for w in writes(sim) if w[0] == 261] == [(261, [85])]
+    assert writes(sim, 261) == [85]
+    # The failsafe current follows the hardware switch too.
+    assert charger.setting("failsafe_current").range(snap.values) == (0, 10.0)
+    with pytest.raises(InvalidValueError):
+        await charger.write_setting("failsafe_current", 12)
 
 
 @pytest.mark.parametrize(
     ("amps", "phases", "watts"),
-    [(6, 1, 1400), (6, 3, 4200), (16, 3, 11100), (10, 1, 2300), (32, 3, 22100)],
+    [(6, 1, 1400), (6, 3, 4200), (16, 3, 11100), (10, 1, 2300), (31.8, 3, 22000), (32, 3, 22000)],
 )
-async def test_compleo_limit_as_power_rounded_up(
+async def test_compleo_limit_as_power_rounded_up_to_the_connector_maximum(
     make: Factory, amps: float, phases: int, watts: int
 ) -> None:
     sim, charger = await make("compleo_duo")
     sim.plug(1, max_current=32, phases=phases)
     await charger.refresh(slow=True)
-    assert isinstance(charger, CompleoCharger)
+    await charger.refresh()
     await charger.set_charging_current(amps, 1)
     assert sim.bank.get("max_power@1") == watts
-    assert watts >= amps * phases * 230  # never less than asked
-    assert charger.charging_current(1) == amps
-    await charger.refresh()
+    assert watts >= amps * phases * 230 or watts == 22000  # never less than asked, but the cap
+    snap = await charger.refresh(slow=True)
+    assert charger.limit(1).shown(snap) == amps
     measured = (await charger.refresh()).get("current_l1", 1)
-    assert measured >= amps
+    assert measured >= min(amps, 22000 / (phases * 230)) - 0.1
 
 
 async def test_compleo_rejects_bad_settings(make: Factory) -> None:
     sim, charger = await make("compleo_solo")
-    await charger.refresh(slow=True)
+    snap = await charger.refresh(slow=True)
     with pytest.raises(InvalidValueError):
         await charger.set_charging_current(5, 1)
     with pytest.raises(InvalidValueError):
         await charger.write_setting("fallback_power", 1250)  # not a 100 W step
     with pytest.raises(InvalidValueError):
-        await charger.write_setting("max_power", 3000, 2)  # a SOLO has no second connector
+        await charger.write_setting("fallback_power", 23000)  # above a SOLO's 22 kW
+    with pytest.raises(InvalidValueError):
+        await charger.write_setting("fallback_timeout", 30, 2)  # a SOLO has no connector 2
+    assert charger.setting("station_max_power").range(snap.values) == (0, 22000)
     await charger.write_setting("fallback_power", 3700)
     assert writes(sim) == [(3, [37])]
+
+
+async def test_compleo_duo_station_maximum_follows_the_connectors(make: Factory) -> None:
+    _, charger = await make("compleo_duo")
+    snap = await charger.refresh(slow=True)
+    assert charger.setting("station_max_power").range(snap.values) == (0, 44000)
+
+
+async def test_power_limit_set_as_power(make: Factory) -> None:
+    sim, charger = await make("compleo_solo")
+    await charger.refresh(slow=True)
+    await charger.set_limit_power(5300, 1)
+    assert writes(sim, 256) == [53]
+    assert charger.limit(1).raw_for(charger.desired[1].limit or 0) == 53
 
 
 # ---------------------------------------------------------------- pause / resume
@@ -290,11 +404,11 @@ async def test_vestel_pause_survives_the_6a_reset(make: Factory) -> None:
     await charger.set_charging_current(12)
     await charger.pause()
     assert sim.bank.get("charging_current") == 0
-    assert charger.limit_state().paused
+    assert charger.desired[None].paused
     sim.unplug(1)
     assert sim.bank.get("charging_current") == 6  # the box puts its own 6 A back
     await charger.refresh(slow=True)
-    assert charger.limit_state().paused  # still paused for the integration
+    assert charger.desired[None].paused  # still paused: not taken as a new setting
     sim.plug(1)
     await charger.refresh(slow=True)
     assert sim.bank.get("charging_current") == 0  # applied again when a car connects
@@ -302,7 +416,7 @@ async def test_vestel_pause_survives_the_6a_reset(make: Factory) -> None:
     assert snap.get("charging") is False
     await charger.resume()
     assert sim.bank.get("charging_current") == 12
-    assert not charger.limit_state().paused
+    assert not charger.desired[None].paused
 
 
 async def test_limit_set_while_paused_is_applied_on_resume(make: Factory) -> None:
@@ -316,12 +430,163 @@ async def test_limit_set_while_paused_is_applied_on_resume(make: Factory) -> Non
     assert sim.bank.get("max_power@1") == 5600  # 8 A x 3 x 230 = 5520 -> 5600
 
 
-async def test_restore_after_restart(make: Factory) -> None:
+async def test_restored_wishes_are_applied_at_once(make: Factory) -> None:
+    sim, charger = await make("vestel_evc04")
+    assert charger.restore_desired({"connectors": {"0": {"paused": False, "limit": 14}}})
+    await charger.refresh(slow=True)
+    assert writes(sim, 5004) == [14]
+    await charger.pause()
+    await charger.resume()
+    assert writes(sim, 5004) == [14, 0, 14]
+
+
+async def test_nothing_restored_takes_the_box_as_it_is(make: Factory) -> None:
+    sim, charger = await make("vestel_evc04")
+    assert not charger.restore_desired({})
+    assert not charger.restore_desired({"connectors": {"0": {"paused": "yes"}}})
+    await charger.refresh(slow=True)
+    assert writes(sim) == []
+    assert charger.desired[None].paused is False
+    assert charger.desired[None].limit == 16
+
+
+# ---------------------------------------------------------------- the box leaves the wishes
+
+
+async def test_vestel_failsafe_then_limit_applied_again(
+    make: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No alive write within the timeout: failsafe at 8 A; once it answers, 10 A again."""
+    clock = FakeClock()
+    sim, charger = await make("vestel_evc04", clock=clock)
+    assert isinstance(sim, VestelSimulator)
+    sim.plug(1, max_current=32)
+    sim.bank.set("failsafe_current", 8)
+    await charger.refresh(slow=True)
+    await charger.set_charging_current(10)
+    clock.tick(21)  # HA stalled: no keepalive for longer than the failsafe timeout
+    with pytest.raises(ChargerConnectionError):
+        await charger.refresh()  # the box dropped the socket
+    assert sim.failsafe and sim.limit(1) == 8
+    clock.tick(6)  # the box accepts connections again
+    sim.update()
+    with caplog.at_level(logging.INFO):
+        snap = await charger.refresh()
+    assert writes(sim, 5004) == [10, 10]
+    assert not sim.failsafe and sim.limit(1) == 10
+    assert charger.limit().shown(snap) == 10
+    reapplied = [r.getMessage() for r in caplog.records if "applied again" in r.getMessage()]
+    assert reapplied == [
+        "Vestel EVC04: the charging current 10 A applied again: the box did not answer"
+    ]
+
+
+async def test_amperfied_reboot_then_limit_applied_again(make: Factory) -> None:
+    """A reboot puts 261 back to 0 (not charging): the user's 10 A is written again."""
+    clock = FakeClock()
+    sim, charger = await make("amperfied_business", clock=clock)
+    assert isinstance(sim, AmperfiedSimulator)
+    sim.plug(1)
+    await charger.refresh(slow=True)
+    await charger.set_charging_current(10)
+    clock.tick(30)
+    sim.reboot()
+    await asyncio.sleep(0.05)  # the dropped socket is seen closed
+    await charger.refresh()  # reconnects by itself; the counter since power on went down
+    assert writes(sim, 261) == [100, 100]
+    assert sim.limit(1) == 10
+    assert not charger.desired[None].paused
+
+
+async def test_amperfied_time_out_mode_then_limit_applied_again(make: Factory) -> None:
+    clock = FakeClock()
+    sim, charger = await make("amperfied_business", clock=clock)
+    assert isinstance(sim, AmperfiedSimulator)
+    sim.plug(1)
+    await charger.write_setting("watchdog_timeout", 4)
+    await charger.refresh(slow=True)
+    await charger.set_charging_current(12)
+    clock.tick(25)  # nothing for longer than the watchdog (and the 20 s hold)
+    sim.update()
+    assert sim.timeout_mode
+    await charger.refresh()
+    assert writes(sim, 261) == [120, 120]
+    assert not sim.timeout_mode
+
+
+async def test_compleo_fallback_then_limits_applied_again(make: Factory) -> None:
+    clock = FakeClock()
+    sim, charger = await make("compleo_duo", clock=clock)
+    assert isinstance(sim, CompleoSimulator)
+    sim.plug(1)
+    await charger.write_setting("fallback_timeout", 30)
+    await charger.refresh(slow=True)
+    await charger.set_charging_current(10, 1)
+    clock.tick(31)
+    sim.update()
+    assert sim.fallback
+    await charger.refresh()
+    assert writes(sim, 256)[-1] == 69 and sim.fallback is False
+    assert writes(sim, 272)[-1] == 110  # the other connector's limit as the box had it
+
+
+async def test_limit_changed_at_the_box_is_adopted(
+    make: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another client sets 12 A while we are connected: kept, not fought."""
     sim, charger = await make("vestel_evc04")
     await charger.refresh(slow=True)
-    charger.restore(paused=True, last_limit=14)
-    await charger.resume()
-    assert sim.bank.get("charging_current") == 14
+    await charger.set_charging_current(10)
+    other = ModbusTransport("127.0.0.1", sim.port, 255, timeout=1.0)
+    try:
+        await other.write_register(5004, 12)
+    finally:
+        await other.close()
+    with caplog.at_level(logging.INFO):
+        snap = await charger.refresh(slow=True)
+        await charger.refresh(slow=True)
+    assert writes(sim, 5004) == [10, 12]  # no write back
+    assert charger.desired[None].limit == 12
+    assert charger.limit().shown(snap) == 12
+    assert [r for r in caplog.records if "kept as the new setting" in r.getMessage()]
+
+
+async def test_pause_at_the_box_is_adopted(make: Factory) -> None:
+    sim, charger = await make("amperfied_business")
+    await charger.refresh(slow=True)
+    assert charger.desired[None].paused is False
+    sim.bank.set("charging_current", 0)
+    await charger.refresh(slow=True)
+    assert charger.desired[None].paused
+    assert charger.desired[None].limit == 16  # the limit to restore
+    sim.bank.set("charging_current", 10.0)
+    await charger.refresh(slow=True)
+    assert charger.desired[None] == charger.desired[None].with_(paused=False, limit=10.0)
+    assert writes(sim) == []
+
+
+async def test_a_write_the_refresh_did_not_see_is_not_undone(make: Factory) -> None:
+    """A read sent before a write must not make the write look like someone else's change."""
+    sim, charger = await make("vestel_evc04")
+    await charger.refresh(slow=True)
+    original = charger.transport.read
+    wrote = False
+
+    async def read_then_write(*args: Any, **kwargs: Any) -> list[int]:
+        nonlocal wrote
+        words = await original(*args, **kwargs)
+        if not wrote and args[1] == 5004:
+            wrote = True
+            await charger.set_charging_current(20)  # lands after this read
+        return words
+
+    charger.transport.read = read_then_write  # type: ignore[method-assign]
+    await charger.refresh(slow=True)
+    charger.transport.read = original  # type: ignore[method-assign]
+    assert charger.desired[None].limit == 20
+    assert charger.values["charging_current"] == 20
+    await charger.refresh(slow=True)
+    assert writes(sim, 5004) == [20]
 
 
 # ---------------------------------------------------------------- Amperfied hold
@@ -330,6 +595,7 @@ async def test_restore_after_restart(make: Factory) -> None:
 async def test_amperfied_holds_a_setting_20s_last_value_wins(make: Factory) -> None:
     clock = FakeClock()
     sim, charger = await make("amperfied_business", clock=clock)
+    await charger.write_setting("watchdog_timeout", 0)
     await charger.refresh(slow=True)
     await charger.set_charging_current(10)
     clock.tick(5)
@@ -337,14 +603,30 @@ async def test_amperfied_holds_a_setting_20s_last_value_wins(make: Factory) -> N
     clock.tick(5)
     await charger.set_charging_current(14)
     assert sim.bank.raw("charging_current") == 100
-    assert charger.pending_delay() == pytest.approx(10)
+    due = charger.next_due()
+    assert due is not None and due.at == pytest.approx(clock.now + 10)
     clock.tick(9)
-    assert not await charger.flush_pending()
+    assert not (await charger.run_due()).wrote
     clock.tick(1)
-    assert await charger.flush_pending()
+    assert (await charger.run_due()).wrote
     assert sim.bank.raw("charging_current") == 140
-    assert [w for w in writes(sim) if w[0] == 261] == [(261, [100]), (261, [140])]
-    assert charger.pending_delay() is None
+    assert writes(sim, 261) == [100, 140]
+    assert charger.next_due() is None
+
+
+async def test_amperfied_pause_is_never_held(make: Factory) -> None:
+    clock = FakeClock()
+    sim, charger = await make("amperfied_business", clock=clock)
+    await charger.refresh(slow=True)
+    await charger.set_charging_current(10)
+    clock.tick(2)
+    await charger.pause()
+    assert writes(sim, 261) == [100, 0]  # at once, inside the hold
+    await charger.resume()
+    assert writes(sim, 261) == [100, 0]  # the resume waits for the hold
+    clock.tick(20)
+    await charger.run_due()
+    assert writes(sim, 261) == [100, 0, 100]
 
 
 # ---------------------------------------------------------------- phase switch
@@ -354,35 +636,51 @@ async def test_solar_phase_switch_and_block(make: Factory) -> None:
     clock = FakeClock()
     sim, charger = await make("amperfied_solar", clock=clock)
     assert isinstance(sim, AmperfiedSimulator)
+    await charger.write_setting("watchdog_timeout", 0)
     await charger.refresh(slow=True)
-    set_phases = charger.set_phases  # type: ignore[attr-defined]
-    await set_phases(1)
+    await charger.set_phases(1)
     assert sim.bank.get("phase_switch") == 1
     snap = await charger.refresh()
     assert snap.get("phase_switch_state") == "switching"
     with pytest.raises(BusyError):
-        await set_phases(3)
+        await charger.set_phases(3)
     clock.tick(6)
     snap = await charger.refresh()
     assert snap.get("phase_switch_state") == "1"
     with pytest.raises(BusyError):  # the box blocks switches for about 90 s
-        await set_phases(3)
+        await charger.set_phases(3)
     with pytest.raises(InvalidValueError):
-        await set_phases(2)
-    assert [w for w in writes(sim) if w[0] == 501] == [(501, [1])]
+        await charger.set_phases(2)
+    assert writes(sim, 501) == [1]
     clock.tick(90)
-    await set_phases(3)
+    await charger.set_phases(3)
     assert sim.bank.get("phase_switch") == 3
+    assert charger.desired[None].phases == 3
+
+
+async def test_solar_phases_applied_again_after_a_reboot(make: Factory) -> None:
+    clock = FakeClock()
+    sim, charger = await make("amperfied_solar", clock=clock)
+    assert isinstance(sim, AmperfiedSimulator)
+    await charger.write_setting("watchdog_timeout", 0)
+    await charger.refresh(slow=True)
+    await charger.set_phases(1)
+    clock.tick(100)
+    await charger.refresh()
+    sim.reboot()  # back in three-phase mode
+    await asyncio.sleep(0.05)
+    await charger.refresh()
+    assert writes(sim, 501) == [1, 1]
 
 
 async def test_remote_lock(make: Factory) -> None:
     sim, charger = await make("amperfied_home")
     sim.plug(1)
-    await charger.set_remote_lock(True)  # type: ignore[attr-defined]
+    await charger.set_remote_lock(True)
     snap = await charger.refresh(slow=True)
     assert snap.get("remote_lock") == "locked"
     assert snap.get("status") == "unavailable"  # F: locked or not ready
-    await charger.set_remote_lock(False)  # type: ignore[attr-defined]
+    await charger.set_remote_lock(False)
     assert (await charger.refresh(slow=True)).get("status") == "charging"
 
 
@@ -392,59 +690,99 @@ async def test_remote_lock(make: Factory) -> None:
 async def test_vestel_keepalive_prevents_failsafe(make: Factory) -> None:
     clock = FakeClock()
     sim, charger = await make("vestel_evc04", clock=clock)
+    assert isinstance(sim, VestelSimulator)
     await charger.refresh(slow=True)
-    assert charger.keepalive_interval == 5.0  # failsafe timeout 20 s / 4
+    assert charger.keepalive is not None and charger.keepalive.interval() == 5.0
     for _ in range(12):
-        clock.tick(5)
-        await charger.keepalive()
+        due = charger.next_due()
+        assert due is not None and due.at <= clock.now + 5
+        clock.now = due.at
+        await charger.run_due()
     await charger.refresh()
-    assert sim.failsafe_events == 0  # type: ignore[attr-defined]
-    assert sim.alive_writes == 12  # type: ignore[attr-defined]
+    assert sim.failsafe_events == 0
+    assert sim.alive_writes == 12
 
 
-async def test_vestel_without_keepalive_drops_socket_and_falls_back(make: Factory) -> None:
+async def test_vestel_shorter_timeout_is_served_first(make: Factory) -> None:
+    """From a long timeout to a short one: an alive write goes before the new timeout."""
     clock = FakeClock()
     sim, charger = await make("vestel_evc04", clock=clock)
+    assert isinstance(sim, VestelSimulator)
+    await charger.write_setting("failsafe_timeout", 1051)
+    await charger.run_due()
+    clock.tick(200)  # the keepalive is not due for 262 s ...
+    await charger.write_setting("failsafe_timeout", 6)  # ... but the box's timer runs
+    assert [w[0] for w in writes(sim)][-2:] == [6000, 2002]
+    due = charger.next_due()
+    assert due is not None and due.at == pytest.approx(clock.now + 1.5)
+    assert sim.failsafe_events == 0
+
+
+async def test_without_keepalive_vestel_drops_socket_and_falls_back(make: Factory) -> None:
+    clock = FakeClock()
+    sim, charger = await make("vestel_evc04", clock=clock)
+    assert isinstance(sim, VestelSimulator)
     sim.plug(1)
     await charger.refresh(slow=True)
     clock.tick(21)
     with pytest.raises(ChargerConnectionError):  # the box drops the socket
         await charger.refresh()
-    assert sim.failsafe  # type: ignore[attr-defined]
+    assert sim.failsafe
     assert sim.limit(1) == 6  # the failsafe current
 
 
-async def test_amperfied_watchdog_served_by_traffic(make: Factory) -> None:
+async def test_amperfied_watchdog_asks_for_polls(make: Factory) -> None:
+    """A 4 s watchdog is served by polls (data), every 4 / 3 s, never by other reads."""
     clock = FakeClock()
     sim, charger = await make("amperfied_business", clock=clock)
     assert isinstance(sim, AmperfiedSimulator)
     await charger.write_setting("watchdog_timeout", 4)
     await charger.refresh(slow=True)
-    assert charger.keepalive_interval == pytest.approx(4 / 3)
+    assert charger.keepalive is not None
+    assert charger.keepalive.interval() == pytest.approx(4 / 3)
+    reads = sim.server.stats.requests
     for _ in range(10):
-        clock.tick(1.3)
-        await charger.keepalive()
-    assert not sim.timeout_mode
-    clock.tick(5)
-    await charger.keepalive()  # too late: the box timed out meanwhile, then recovers
-    assert sim.timeout_events == 1
-    assert not sim.timeout_mode
+        due = charger.next_due()
+        assert due is not None and due.poll
+        clock.now = due.at
+        assert (await charger.run_due()).poll
+        await charger.refresh()  # what the coordinator does when a poll is asked for
+    assert sim.timeout_events == 0
+    fast_blocks = len(charger.reader.plan_for({charger.points[0].tier.FAST}))
+    assert sim.server.stats.requests - reads == 10 * fast_blocks
 
 
 async def test_compleo_keepalive_rewrites_limits(make: Factory) -> None:
     clock = FakeClock()
     sim, charger = await make("compleo_solo", clock=clock)
+    assert isinstance(sim, CompleoSimulator)
     await charger.refresh(slow=True)
-    assert charger.keepalive_interval is None  # no fallback configured
+    assert charger.next_due() is None  # no fallback configured
     await charger.write_setting("fallback_timeout", 30)
     await charger.refresh(slow=True)
-    assert charger.keepalive_interval == 10
+    assert charger.keepalive is not None and charger.keepalive.interval() == pytest.approx(10)
     await charger.set_charging_current(10, 1)
     for _ in range(6):
-        clock.tick(10)
-        await charger.keepalive()
-    assert sim.fallback_events == 0  # type: ignore[attr-defined]
+        due = charger.next_due()
+        assert due is not None
+        clock.now = due.at
+        await charger.run_due()
+    assert sim.fallback_events == 0
     assert writes(sim)[-1] == (256, [69])  # 10 A x 3 x 230 V = 6900 W
+
+
+async def test_compleo_restart_serves_the_fallback_timer_from_the_wishes(make: Factory) -> None:
+    """After a restart the stored limits are written at once, well inside the timeout."""
+    clock = FakeClock()
+    sim, charger = await make("compleo_solo", clock=clock)
+    assert isinstance(sim, CompleoSimulator)
+    sim.bank.set("fallback_timeout", 30)
+    charger.restore_desired({"connectors": {"1": {"paused": False, "limit": 10}}})
+    await charger.refresh(slow=True)
+    assert writes(sim, 256) == [69]
+    clock.tick(29)
+    sim.update()
+    assert sim.fallback_events == 0
 
 
 # ---------------------------------------------------------------- exception 2
@@ -460,7 +798,7 @@ async def test_missing_register_is_dropped_rest_kept(
     assert "fault_code" in charger.dropped
     assert snap.get("status") == "charging"
     assert snap.get("current_l1") == 16.0
-    assert not charger.has("fault_code")
+    assert not charger.serves("fault_code")
     before = sim.server.stats.requests
     snap = await charger.refresh()
     per_refresh = sim.server.stats.requests - before
@@ -498,21 +836,6 @@ async def test_amperfied_refuses_a_second_connection(make: Factory) -> None:
     assert sim.server.open_connections == 1
 
 
-# ---------------------------------------------------------------- pause state
-
-
-async def test_pause_state_follows_the_box_where_it_can(make: Factory) -> None:
-    sim, charger = await make("amperfied_business")
-    sim.bank.set("charging_current", 0)
-    await charger.refresh(slow=True)
-    assert charger.limit_state().paused  # the box says 0: paused
-    sim.bank.set("charging_current", 10.0)  # someone else set a limit
-    await charger.refresh(slow=True)
-    state = charger.limit_state()
-    assert not state.paused
-    assert state.last_limit == 10.0
-
-
 async def test_vestel_pause_reapplied_when_vehicle_arrives_with_stale_reading(
     make: Factory,
 ) -> None:
@@ -524,4 +847,4 @@ async def test_vestel_pause_reapplied_when_vehicle_arrives_with_stale_reading(
     sim.plug(1)
     await charger.refresh()  # fast tier only: the reading of 5004 is still 0
     assert sim.bank.get("charging_current") == 0
-    assert charger.limit_state().paused
+    assert charger.desired[None].paused

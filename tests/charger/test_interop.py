@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from pyModbusTCP.server import DataBank, ModbusServer
 
-from charger import FAMILIES, MODELS, ModbusTransport
-from charger.registers import load_map
+from custom_components.wallbox_modbus.charger import MODELS, Charger, ModbusTransport
+from custom_components.wallbox_modbus.charger.registers import load_map
 from simulators.registry import SIMULATORS
 
 HOST = "127.0.0.1"
@@ -206,7 +206,7 @@ def independent_server(request: pytest.FixtureRequest) -> Iterator[tuple[int, di
 async def test_map_over_independent_server(independent_server: tuple[int, dict[str, Any]]) -> None:
     port, case = independent_server
     info = MODELS[case["model"]]
-    charger = FAMILIES[info.family](ModbusTransport(HOST, port, UNIT, timeout=2.0), info)
+    charger = Charger(ModbusTransport(HOST, port, UNIT, timeout=2.0), info)
     try:
         identity = await charger.identify()
         assert identity.model

@@ -10,9 +10,15 @@ from typing import Any
 
 import pytest
 
-from charger.errors import RegisterMapError
-from charger.models import MODELS
-from charger.registers import MAPS_DIR, Rung, load_map, load_map_file, parse_map
+from custom_components.wallbox_modbus.charger.errors import RegisterMapError
+from custom_components.wallbox_modbus.charger.models import MODELS
+from custom_components.wallbox_modbus.charger.registers import (
+    MAPS_DIR,
+    Rung,
+    load_map,
+    load_map_file,
+    parse_map,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MAP_NAMES = sorted(p.stem for p in MAPS_DIR.glob("*.json"))
@@ -42,7 +48,7 @@ CATALOG = {
         "session_duration", "energy_session", "derating",
     ],
 }  # fmt: skip
-DERIVED = {"status", "vehicle_connected", "charging"}  # computed by the family module
+DERIVED = {"status", "vehicle_connected", "charging"}  # computed by the maps' derive rules
 
 
 def raw_map(name: str) -> dict[str, Any]:
@@ -83,7 +89,7 @@ def test_catalog_keys_exist_in_the_map(model: str) -> None:
     regmap = load_map(info.map_name)
     keys = {p.key for p in regmap.available_points(info.variant, None)}
     keys |= {bit for p in regmap.points for bit in (p.bits or {})}
-    wanted = set(EVERY + CATALOG[info.family]) - DERIVED
+    wanted = set(EVERY + CATALOG.get(info.family, [])) - DERIVED
     if info.family == "amperfied" and info.variant != "solar":
         wanted -= {"phase_switch", "phase_switch_state"}
     if info.family == "compleo":
@@ -104,45 +110,65 @@ def test_amperfied_availability_follows_layout_and_variant() -> None:
     assert "rfid_uid" not in home_108
 
 
-def _broken(name: str, mutate: Any) -> str:
-    data = copy.deepcopy(raw_map(name))
-    mutate(data)
-    with pytest.raises(RegisterMapError) as err:
-        parse_map(data, Path(f"{name}.json"))
-    return str(err.value)
-
-
 def _point(data: dict[str, Any], key: str) -> dict[str, Any]:
     return next(p for p in data["points"] if p["key"] == key)
 
 
 @pytest.mark.parametrize(
-    ("mutate", "message"),
+    ("mutate", "where", "code", "message"),
     [
-        (lambda d: _point(d, "power").update(type="u24"), "point 'power': unknown type 'u24'"),
-        (lambda d: _point(d, "power").pop("address"), "point 'power': 'address' must be"),
-        (lambda d: _point(d, "power").update(address=1025), "overlaps 'power_l1'"),
-        (lambda d: _point(d, "charging_current").pop("write"), "point 'charging_current'"),
-        (lambda d: _point(d, "power").update(access="rw"), "input registers are read only"),
-        (lambda d: _point(d, "power").update(colour="red"), "unknown field(s) ['colour']"),
-        (lambda d: _point(d, "power").update(variants=["evc05"]), "unknown variant 'evc05'"),
-        (lambda d: _point(d, "model").update(count=200), "'count' must be an integer 1..125"),
-        (lambda d: _point(d, "power").update(scale=0), "'scale' must be a positive number"),
-        (lambda d: _point(d, "power").update(tier="hourly"), "unknown tier 'hourly'"),
-        (lambda d: d["points"].append(dict(_point(d, "power"))), "defined twice"),
-        (lambda d: d["trust"].update(rung="hardware-verified"), "without evidence"),
-        (lambda d: d["trust"].update(rung="gold"), "unknown rung 'gold'"),
-        (lambda d: d.pop("document"), "missing 'document'"),
+        (lambda d: _point(d, "power").update(type="u24"), "point `power`", "unknown_choice",
+         "`type` must be one of u16, s16"),
+        (lambda d: _point(d, "power").pop("address"), "point `power`", "not_integer",
+         "`address` must be a whole number from 0 to 65535, found nothing"),
+        (lambda d: _point(d, "power").update(address=1025), "point `power`", "overlap",
+         "overlaps point `power_l1`"),
+        (lambda d: _point(d, "charging_current").pop("write"), "point `charging_current`",
+         "write_without_access", "goes with access rw or w"),
+        (lambda d: _point(d, "power").update(access="rw"), "point `power`", "input_read_only",
+         "input registers are read only"),
+        (lambda d: _point(d, "power").update(colour="red"), "point `power`", "unknown_fields",
+         "unknown field(s) colour"),
+        (lambda d: _point(d, "power").update(variants=["evc05"]), "point `power`",
+         "unknown_choice", "found 'evc05'"),
+        (lambda d: _point(d, "model").update(count=200), "point `model`", "not_integer",
+         "`count` must be a whole number from 1 to 125, found 200"),
+        (lambda d: _point(d, "power").update(scale=0), "point `power`", "not_positive",
+         "`scale` must be above zero, found 0"),
+        (lambda d: _point(d, "power").update(scale="ten"), "point `power`", "not_number",
+         "`scale` must be a number, found 'ten'"),
+        (lambda d: _point(d, "power").update(tier="hourly"), "point `power`", "unknown_choice",
+         "found 'hourly'"),
+        (lambda d: d["points"].append(dict(_point(d, "power"))), "point `power`", "duplicate",
+         "defined twice"),
+        (lambda d: d["trust"].update(rung="hardware-verified"), "trust", "no_evidence",
+         "without evidence"),
+        (lambda d: d["trust"].update(rung="gold"), "trust", "unknown_choice", "found 'gold'"),
+        (lambda d: d.pop("document"), "map", "missing", "`document` is missing"),
+        (lambda d: d["limit"].update(point="power"), "limit", "not_writable",
+         "names point `power`, which is not writable"),
+        (lambda d: d["limit"].update(point="nothing_here"), "limit", "unknown_point",
+         "names point `nothing_here`"),
+        (lambda d: d["keepalive"].update(kind="ping"), "keepalive", "unknown_choice",
+         "`kind` must be one of write, traffic, rewrite"),
+        (lambda d: d["derive"].update(status={"from": "status", "map": {"0": "idle"}}),
+         "derive `status`", "unknown_status", "maps onto idle"),
     ],
-)
-def test_malformed_map_names_file_and_point(mutate: Any, message: str) -> None:
-    text = _broken("vestel_evc04", mutate)
-    assert text.startswith("vestel_evc04.json: ")
-    assert message in text
+)  # fmt: skip
+def test_malformed_map_names_file_and_point(
+    mutate: Any, where: str, code: str, message: str
+) -> None:
+    data = copy.deepcopy(raw_map("vestel_evc04"))
+    mutate(data)
+    with pytest.raises(RegisterMapError) as err:
+        parse_map(data, Path("vestel_evc04.json"))
+    assert (err.value.file, err.value.where, err.value.code) == ("vestel_evc04.json", where, code)
+    assert str(err.value).startswith(f"vestel_evc04.json: {where}: ")
+    assert message in str(err.value)
 
 
 def test_invalid_json_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "broken_box.json"
     bad.write_text('{"family": ')
-    with pytest.raises(RegisterMapError, match=r"^broken_box\.json: not valid JSON"):
+    with pytest.raises(RegisterMapError, match=r"^broken_box\.json: map: is not valid JSON"):
         load_map_file(bad)

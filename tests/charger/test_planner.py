@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from charger.const import Table
-from charger.models import MODELS
-from charger.planner import Readable, plan
-from charger.registers import Point, SafeRange, Tier, load_map
+from custom_components.wallbox_modbus.charger.const import Table
+from custom_components.wallbox_modbus.charger.models import MODELS
+from custom_components.wallbox_modbus.charger.planner import Readable, plan
+from custom_components.wallbox_modbus.charger.registers import Point, SafeRange, Tier, load_map
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 from bench_planner import lower_bound

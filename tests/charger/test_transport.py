@@ -20,15 +20,15 @@ import pytest_asyncio
 from pymodbus.client import AsyncModbusTcpClient
 from pyModbusTCP.server import DataBank, ModbusServer
 
-from charger.const import Table
-from charger.errors import (
+from custom_components.wallbox_modbus.charger.const import Table
+from custom_components.wallbox_modbus.charger.errors import (
     ChargerConnectionError,
     ChargerProtocolError,
     ChargerTimeoutError,
     IllegalAddressError,
     ModbusExceptionError,
 )
-from charger.transport import ModbusTransport, TransportStats
+from custom_components.wallbox_modbus.charger.transport import ModbusTransport, TransportStats
 
 HOST = "127.0.0.1"
 UNIT = 7

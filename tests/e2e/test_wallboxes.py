@@ -44,6 +44,7 @@ pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Response, WebSocket, expect
 
+from custom_components.wallbox_modbus.charger import MODELS as ALL_MODELS
 from tests.e2e.browser import CHROMIUM, HaUi, ha_browser
 from tests.e2e.hass_runner import (
     BASE_INTEGRATIONS,
@@ -91,10 +92,8 @@ pytestmark = [
 
 
 def _model_labels() -> dict[str, str]:
-    """Model id -> the label the frontend shows in the model dropdown (English)."""
-    translations = json.loads((INTEGRATION / "translations" / "en.json").read_text())
-    labels: dict[str, str] = translations["selector"]["model"]["options"]
-    return labels
+    """Model id -> the label the model dropdown shows (the map's manufacturer and name)."""
+    return {model_id: model.title for model_id, model in ALL_MODELS.items()}
 
 
 LABELS = _model_labels()

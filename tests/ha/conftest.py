@@ -31,12 +31,13 @@ from pytest_homeassistant_custom_component.common import (  # noqa: E402
     async_fire_time_changed,
 )
 
+from custom_components.wallbox_modbus.charger import MODELS  # noqa: E402
 from custom_components.wallbox_modbus.const import (  # noqa: E402
     CONF_MODEL,
     CONF_UNIT_ID,
     DOMAIN,
 )
-from custom_components.wallbox_modbus.helpers import fallback_unique_id, model_title  # noqa: E402
+from custom_components.wallbox_modbus.helpers import fallback_unique_id  # noqa: E402
 from simulators.base import WallboxSimulator  # noqa: E402
 from simulators.registry import SIMULATORS  # noqa: E402
 
@@ -65,7 +66,7 @@ def entry_for(sim: WallboxSimulator, model_id: str, **kwargs: Any) -> MockConfig
     data = {CONF_MODEL: model_id, CONF_HOST: sim.host, CONF_PORT: sim.port, CONF_UNIT_ID: 255}
     return MockConfigEntry(
         domain=DOMAIN,
-        title=model_title(model_id),
+        title=MODELS[model_id].title,
         data=data,
         unique_id=serial_of(sim) or fallback_unique_id(data),
         **kwargs,
@@ -187,3 +188,15 @@ async def tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: flo
     freezer.tick(timedelta(seconds=seconds))
     async_fire_time_changed(hass)
     await block_frozen(hass)
+
+
+def store_wishes(
+    hass_storage: dict[str, Any], entry: MockConfigEntry, connectors: dict[str, Any]
+) -> None:
+    """What an entry stored of the user's wishes before a restart."""
+    hass_storage[f"{DOMAIN}.{entry.entry_id}.desired"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.{entry.entry_id}.desired",
+        "data": {"connectors": connectors},
+    }

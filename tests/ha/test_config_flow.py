@@ -201,7 +201,7 @@ async def test_unknown_error(
     sim = await start_simulator("vestel_evc04")
     result = await start_flow(hass, "vestel_evc04")
     with patch(
-        "custom_components.wallbox_modbus.charger.VestelCharger.identify",
+        "custom_components.wallbox_modbus.charger.Charger.identify",
         side_effect=RuntimeError("boom"),
     ):
         result = await hass.config_entries.flow.async_configure(
@@ -219,9 +219,8 @@ async def test_unknown_error(
         ("amperfied_business", "vestel_evc04"),
         ("compleo_duo", "compleo_solo"),
         ("compleo_solo", "compleo_duo"),
-        ("amperfied_solar", "amperfied_business"),
+        ("amperfied_home", "amperfied_solar"),  # the phase switch answers: a connect.solar
         ("amperfied_business", "amperfied_solar"),
-        ("amperfied_business", "amperfied_home"),
     ],
 )
 async def test_wrong_model(
@@ -234,6 +233,36 @@ async def test_wrong_model(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "wrong_model"}
     assert await settle(lambda: sim.server.open_connections == 0)
+
+
+async def test_layout_too_old(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
+    """A connect.home on layout 1.0.8 chosen as connect.business: the layout and minimum."""
+    sim = await start_simulator("amperfied_home")
+    result = await start_flow(hass, "amperfied_business")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(sim.port))
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "layout_too_old"}
+    assert result["description_placeholders"] == {
+        "model": "Amperfied connect.business",
+        "layout": "1.0.8",
+        "minimum": "2.0.0",
+    }
+    assert await settle(lambda: sim.server.open_connections == 0)
+
+
+async def test_connect_home_on_layout_2_0_0(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """A connect.home on current firmware (layout 2.0.0) is added with its serial number."""
+    sim = await start_simulator("amperfied_business", mid=False)
+    result = await start_flow(hass, "amperfied_home")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(sim.port))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Amperfied connect.home"
+    assert result["result"].unique_id == "AMP-BUSINESS-0001"
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.amperfied_connect_home_session_energy") is not None
+    await hass.config_entries.async_unload(result["result"].entry_id)
 
 
 async def test_already_configured_serial(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -20,23 +21,21 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    mock_restore_cache,
     mock_restore_cache_with_extra_data,
 )
 
 from custom_components.wallbox_modbus.charger import (
-    AmperfiedCharger,
     BusyError,
-    ChargerConnectionError,
-    CompleoCharger,
+    Charger,
 )
 from custom_components.wallbox_modbus.const import DOMAIN
 from simulators.base import WallboxSimulator
 
 from .common import attributes_of, state_of
-from .conftest import StartSimulator, block_frozen, entry_for, run_frozen, tick
+from .conftest import StartSimulator, block_frozen, entry_for, run_frozen, store_wishes, tick
 from .test_number import set_value, writes
 
 
@@ -105,14 +104,15 @@ async def test_limit_while_paused(hass: HomeAssistant, simulator: WallboxSimulat
 
 @pytest.mark.parametrize("model_id", ["vestel_evc04"])
 async def test_pause_survives_a_restart(
-    hass: HomeAssistant, simulator: WallboxSimulator, mock_config_entry: MockConfigEntry
+    hass: HomeAssistant,
+    simulator: WallboxSimulator,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
 ) -> None:
-    """The pause and the last limit come back after a restart."""
+    """The pause and the last limit come back after a restart, and are applied again."""
     switch_id, number_id, address, _ = PAUSE["vestel_evc04"]
-    mock_restore_cache_with_extra_data(
-        hass, [(State(switch_id, STATE_OFF), {"paused": True, "last_limit": 10.0})]
-    )
     entry = mock_config_entry
+    store_wishes(hass_storage, entry, {"0": {"paused": True, "limit": 10.0}})
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
@@ -123,6 +123,9 @@ async def test_pause_survives_a_restart(
     await switch(hass, switch_id, on=True)
     assert writes(simulator, address) == [0, 10]
     await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    stored = hass_storage[f"{DOMAIN}.{entry.entry_id}.desired"]["data"]
+    assert stored == {"connectors": {"0": {"limit": 10.0, "paused": False, "phases": None}}}
 
 
 AMPERFIED_SWITCH = "switch.amperfied_connect_home_charging_enabled"
@@ -152,41 +155,50 @@ async def test_amperfied_pause_and_resume(
 
 
 @pytest.mark.parametrize("model_id", ["amperfied_home"])
-async def test_pause_restored_from_state(
+async def test_wishes_of_version_0_1_are_taken_over(
     hass: HomeAssistant, simulator: WallboxSimulator, mock_config_entry: MockConfigEntry
 ) -> None:
-    """Without stored extra data the switch's last state is taken back (and applied)."""
-    mock_restore_cache(hass, [State(AMPERFIED_SWITCH, STATE_OFF)])
+    """Without a store yet, the switch's restore data of version 0.1 is taken back."""
     entry = mock_config_entry
     entry.add_to_hass(hass)
+    er.async_get(hass).async_get_or_create(
+        Platform.SWITCH, DOMAIN, f"{entry.unique_id}_charging_enabled",
+        suggested_object_id="amperfied_connect_home_charging_enabled", config_entry=entry,
+    )  # fmt: skip
+    mock_restore_cache_with_extra_data(
+        hass, [(State(AMPERFIED_SWITCH, STATE_OFF), {"paused": True, "last_limit": 12.0})]
+    )
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert state_of(hass, AMPERFIED_SWITCH) == STATE_OFF
     assert writes(simulator, 261) == [0]
-    assert state_of(hass, "number.amperfied_connect_home_charging_current") == "16.0"
+    assert state_of(hass, "number.amperfied_connect_home_charging_current") == "12.0"
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
 @pytest.mark.parametrize("model_id", ["compleo_solo"])
-async def test_pause_cannot_be_applied_again(
+async def test_wish_the_box_refuses_is_tried_again(
     hass: HomeAssistant,
     simulator: WallboxSimulator,
     mock_config_entry: MockConfigEntry,
-    caplog: pytest.LogCaptureFixture,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
 ) -> None:
-    """A restored pause the box refuses to take is logged."""
+    """A restored pause the box refuses is written again after the next refresh."""
     switch_id = "switch.compleo_solo_charging_enabled"
-    mock_restore_cache_with_extra_data(
-        hass, [(State(switch_id, STATE_OFF), {"paused": True, "last_limit": None})]
-    )
     entry = mock_config_entry
+    store_wishes(hass_storage, entry, {"1": {"paused": True, "limit": None}})
+    simulator.server.faults.write_exception = 4
     entry.add_to_hass(hass)
-    with patch.object(CompleoCharger, "pause", side_effect=ChargerConnectionError("gone")):
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
+    assert await run_frozen(hass, hass.config_entries.async_setup(entry.entry_id))
+    await block_frozen(hass)
     assert state_of(hass, switch_id) == STATE_OFF
-    assert "the pause could not be applied again" in caplog.text
-    await hass.config_entries.async_unload(entry.entry_id)
+    assert writes(simulator, 256) == []
+    simulator.server.faults.write_exception = None
+    await tick(hass, freezer, 10)
+    assert writes(simulator, 256) == [0]
+    assert await run_frozen(hass, hass.config_entries.async_unload(entry.entry_id))
 
 
 # ------------------------------------------------------------------ phase switch
@@ -248,7 +260,7 @@ async def test_phase_switch_refused_by_charger(
 ) -> None:
     """The charger's own refusal (BusyError) is translated too."""
     with (
-        patch.object(AmperfiedCharger, "set_phases", side_effect=BusyError("busy")),
+        patch.object(Charger, "set_phases", side_effect=BusyError("busy")),
         pytest.raises(HomeAssistantError) as err,
     ):
         await select(hass, "1")

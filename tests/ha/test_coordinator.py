@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import ExitStack
 from typing import Any
 from unittest.mock import PropertyMock, patch
@@ -15,7 +16,7 @@ from pytest_homeassistant_custom_component.common import (
     mock_restore_cache_with_extra_data,
 )
 
-from custom_components.wallbox_modbus.charger import AmperfiedCharger, VestelCharger
+from custom_components.wallbox_modbus.charger import Charger, Keepalive
 from custom_components.wallbox_modbus.const import DOMAIN
 from simulators.amperfied import AmperfiedSimulator
 from simulators.vestel import VestelSimulator
@@ -94,11 +95,10 @@ async def test_box_goes_away_and_comes_back(
         assert state_of(hass, sensor) == STATE_UNAVAILABLE
         for entity_id, value in before.items():
             assert state_of(hass, entity_id) == value
-    silent = own_records(caplog, "does not answer")
+    # Said once, by the coordinator itself (the standard mechanism).
+    silent = own_records(caplog, "Error fetching")
     assert len(silent) == 1
-    assert silent[0].startswith(f"WARNING {entry.title} does not answer: ")
-    # Home Assistant's own "Error fetching" line would say it a second time.
-    assert "Error fetching" not in caplog.text
+    assert silent[0].startswith(f"ERROR Error fetching {entry.title} data: The wallbox does not")
 
     await sim.start()  # the same port
     await tick(hass, freezer, SCAN)
@@ -106,9 +106,8 @@ async def test_box_goes_away_and_comes_back(
     for entity_id, value in before.items():
         assert float(state_of(hass, entity_id)) >= float(value)
     await tick(hass, freezer, SCAN)
-    assert own_records(caplog, "answers again") == [f"INFO {entry.title} answers again"]
-    assert len(own_records(caplog, "does not answer")) == 1
-    assert "recovered" not in caplog.text
+    assert own_records(caplog, "recovered") == [f"INFO Fetching {entry.title} data recovered"]
+    assert len(own_records(caplog, "Error fetching")) == 1
     # Reconnected by the transport, not by reloading the entry.
     assert entry.runtime_data.charger.transport.stats.connects == connects + 1
     await unload_frozen(hass, entry)
@@ -199,14 +198,7 @@ async def test_vestel_failsafe_never_trips(
     entry = entry_for(sim, "vestel_evc04", options={"scan_interval": 30})
     with ExitStack() as stack:
         if not keepalive:
-            stack.enter_context(
-                patch.object(
-                    VestelCharger,
-                    "keepalive_interval",
-                    new_callable=PropertyMock,
-                    return_value=None,
-                )
-            )
+            stack.enter_context(patch.object(Keepalive, "due", return_value=None))
         await setup_frozen(hass, entry)
         for _ in range(60):  # two minutes in steps of two seconds
             await tick(hass, freezer, 2)
@@ -214,8 +206,8 @@ async def test_vestel_failsafe_never_trips(
         assert not sim.failsafe
         assert sim.failsafe_events == 0
         assert sim.alive_writes >= 120 // 5 - 1
-        info = entry.runtime_data.charger.keepalive_info()
-        assert info["interval"] == 5.0
+        keepalive = entry.runtime_data.charger.keepalive
+        assert keepalive is not None and keepalive.interval() == 5.0
         assert state_of(hass, "sensor.vestel_evc04_power") != STATE_UNAVAILABLE
     else:
         assert sim.failsafe_events >= 1
@@ -237,14 +229,7 @@ async def test_amperfied_watchdog_never_trips(
     entry = entry_for(sim, "amperfied_solar")
     with ExitStack() as stack:
         if not keepalive:
-            stack.enter_context(
-                patch.object(
-                    AmperfiedCharger,
-                    "keepalive_interval",
-                    new_callable=PropertyMock,
-                    return_value=None,
-                )
-            )
+            stack.enter_context(patch.object(Keepalive, "due", return_value=None))
         await setup_frozen(hass, entry)
         for _ in range(60):  # one minute in steps of one second
             await tick(hass, freezer, 1)
@@ -274,7 +259,8 @@ async def test_keepalive_follows_the_setting(
             blocking=True,
         ),
     )
-    assert entry.runtime_data.charger.keepalive_interval == 2.0
+    keepalive = entry.runtime_data.charger.keepalive
+    assert keepalive is not None and keepalive.interval() == 2.0
     for _ in range(60):
         await tick(hass, freezer, 1)
     assert sim.failsafe_events == 0
@@ -348,15 +334,13 @@ async def test_energy_without_value(
     sim.server.faults.exception = None
     entry = entry_for(sim, "amperfied_solar")
     entry.add_to_hass(hass)
-    original = AmperfiedCharger.refresh
+    original = Charger.refresh
 
-    async def refresh_failing_energy(self: AmperfiedCharger, *, slow: bool = False) -> Any:
+    async def refresh_failing_energy(self: Charger, *, slow: bool = False) -> Any:
         snapshot = await original(self, slow=slow)
-        return type(snapshot)(
-            values=snapshot.values, failed=snapshot.failed | {"energy_total"}, time=snapshot.time
-        )
+        return dataclasses.replace(snapshot, failed=snapshot.failed | {"energy_total"})
 
-    monkeypatch.setattr(AmperfiedCharger, "refresh", refresh_failing_energy)
+    monkeypatch.setattr(Charger, "refresh", refresh_failing_energy)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert state_of(hass, "sensor.amperfied_connect_solar_total_energy") == STATE_UNAVAILABLE

@@ -23,7 +23,9 @@ with contextlib.suppress(ImportError):
 
 
 @pytest.mark.freeze_time("2026-11-21 10:00:00")
-@pytest.mark.parametrize("model_id", ["vestel_evc04", "amperfied_home", "compleo_duo"])
+@pytest.mark.parametrize(
+    "model_id", ["vestel_evc04", "amperfied_home", "amperfied_business", "compleo_duo"]
+)
 async def test_diagnostics(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
@@ -36,6 +38,19 @@ async def test_diagnostics(
     sim = await start_simulator(model_id)
     for connector in sim.cars:
         sim.plug(connector)
+    private = {
+        # personal data the box reports: a card, a tag, a vehicle (point id -> value)
+        "rfid_uid": "04A1B2C3D4E5F6",
+        "rfid_card_number": "CARD-0815",
+        "tag@1": "TAG-RIGHT",
+        "tag@2": "TAG-LEFT",
+        "vehicle_number": "VIN-WVW123",
+    }
+    private = {key: value for key, value in private.items() if sim.bank.has(key)}
+    for key, value in private.items():
+        sim.bank.set(key, value)
+    if sim.bank.has("rfid_uid_length"):
+        sim.bank.set("rfid_uid_length", 7)
     freezer.tick(600)
     entry = entry_for(sim, model_id)
     entry.add_to_hass(hass)
@@ -48,5 +63,8 @@ async def test_diagnostics(
     serial = sim.bank.get("serial_number") if sim.bank.has("serial_number") else None
     if serial:
         assert serial not in text
+    for key, value in private.items():
+        assert value not in text, key
+        assert value.replace("-", "") not in text.replace(" ", ""), key
     assert plain(diagnostics) == snapshot(exclude=props("port", "last", "last_success"))
     assert await run_frozen(hass, hass.config_entries.async_unload(entry.entry_id))

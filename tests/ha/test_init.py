@@ -58,7 +58,7 @@ async def test_not_ready_timeout(hass: HomeAssistant, start_simulator: StartSimu
     sim.server.faults.silent = True
     entry = entry_for(sim, "vestel_evc04")
     entry.add_to_hass(hass)
-    with patch("custom_components.wallbox_modbus.REQUEST_TIMEOUT", 0.2):
+    with patch("custom_components.wallbox_modbus.entry.REQUEST_TIMEOUT", 0.2):
         assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert await settle(lambda: sim.server.open_connections == 0)

@@ -79,7 +79,7 @@ async def test_charging_current(
         ("amperfied_solar", "number.amperfied_connect_solar_failsafe_current", 0, 16, 0.1),
         ("amperfied_solar", "number.amperfied_connect_solar_watchdog_timeout", 0, 65.535, 1),
         ("vestel_evc04", "number.vestel_evc04_failsafe_timeout", 6, 3600, 1),
-        ("compleo_duo", "number.compleo_duo_station_maximum_power", 0, 46000, 100),
+        ("compleo_duo", "number.compleo_duo_station_maximum_power", 0, 44000, 100),
     ],
 )
 @pytest.mark.usefixtures("init_integration")
@@ -211,7 +211,8 @@ async def test_amperfied_holds_a_setting(
     assert writes(sim, 261) == [100, 140]
     assert state_of(hass, entity_id) == "14.0"
     assert sim.bank.get("charging_current") == 14.0
-    await tick(hass, freezer, 30)
+    for _ in range(3):
+        await tick(hass, freezer, 10)
     assert writes(sim, 261) == [100, 140]
     assert await run_frozen(hass, hass.config_entries.async_unload(entry.entry_id))
 
@@ -234,9 +235,12 @@ async def test_held_write_fails(
     await run_frozen(hass, set_value(hass, entity_id, 12))
     sim.server.faults.exception = 4
     await tick(hass, freezer, 20)
-    assert "a held-back setting could not be written" in caplog.text
+    assert "the held-back charging current could not be written" in caplog.text
     assert writes(sim, 261) == [100]
     sim.server.faults.exception = None
+    await tick(hass, freezer, 10)  # the next refresh writes the wish again
+    assert writes(sim, 261) == [100, 120]
+    assert state_of(hass, entity_id) == "12.0"
     assert await run_frozen(hass, hass.config_entries.async_unload(entry.entry_id))
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from charger import (
+from custom_components.wallbox_modbus.charger import (
     ChargerConnectionError,
     ChargerTimeoutError,
     IllegalAddressError,
@@ -95,6 +95,9 @@ async def test_vestel_failsafe_drops_socket_and_refuses_for_a_while(
     sim.update()
     await asyncio.sleep(0.05)  # past the client's reconnect backoff
     await client.write_register(6000, 1)
+    assert sim.failsafe  # alive writes keep the socket; the failsafe current stays
+    assert (await client.read(INPUT, 1008, 1)) == [6000]
+    await client.write_register(5004, 16)  # the master takes control again
     assert not sim.failsafe
     assert (await client.read(INPUT, 1008, 1)) == [16000]
 
@@ -202,9 +205,30 @@ async def test_amperfied_watchdog_timeout_mode(running: list[Any], clock: FakeCl
     sim.update()  # time passes with no transaction
     assert sim.timeout_mode
     assert sim.limit(1) == 8.0
-    await client.read(INPUT, 6, 1)  # any successful transaction ends it
+    await client.read(INPUT, 6, 1)  # a read does not end it ...
+    assert sim.timeout_mode
+    await client.write_register(261, 160)  # ... the maximal current written again does
     assert not sim.timeout_mode
     assert await client.read(INPUT, 6, 1) == [160]
+
+
+async def test_amperfied_reboot_puts_261_back_to_its_default(
+    running: list[Any], clock: FakeClock
+) -> None:
+    sim, client = await start(running, "amperfied_business", clock=clock)
+    assert isinstance(sim, AmperfiedSimulator)
+    sim.plug(1)
+    await client.write_register(257, 0)
+    await client.write_register(261, 100)
+    clock.tick(3600)
+    assert await client.read(INPUT, 15, 2) == [0, 10 * 230 * 3]  # VAh since power on
+    connects = client.stats.connects
+    sim.reboot()
+    await asyncio.sleep(0.05)
+    assert await client.read(HOLDING, 261, 1) == [0]  # documented default: no charging
+    assert client.stats.connects == connects + 1  # every connection was dropped
+    assert await client.read(INPUT, 15, 2) == [0, 0]
+    assert (await client.read(INPUT, 17, 2))[1] == 10 * 230 * 3  # since installation: kept
 
 
 async def test_amperfied_phase_switch_delay_block_and_reboot(

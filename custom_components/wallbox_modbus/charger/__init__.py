@@ -1,11 +1,14 @@
-"""Device layer of Wallbox Modbus: register maps, decoding, planning, transport
-and per-family behaviour.  Imports nothing from Home Assistant."""
+"""Device layer of Wallbox Modbus: register maps, decoding, planning, transport,
+capabilities and the user's wishes.  Imports nothing from Home Assistant.
+
+Everything imports it as the package ``custom_components.wallbox_modbus.charger``
+(the integration, the simulators, the tests and mypy alike).
+"""
 
 from __future__ import annotations
 
-from .amperfied import AmperfiedCharger
-from .charger import STATUSES, Charger, Identity, LimitState, Snapshot, pid
-from .compleo import CompleoCharger
+from .capabilities import CurrentLimit, PhaseSwitch, RemoteLock, Setting
+from .charger import Charger
 from .const import Table
 from .errors import (
     BusyError,
@@ -15,64 +18,64 @@ from .errors import (
     ChargerTimeoutError,
     IllegalAddressError,
     InvalidValueError,
+    LayoutTooOldError,
     ModbusExceptionError,
     RegisterMapError,
     WrongModelError,
 )
-from .models import MODELS, ModelInfo
-from .registers import Point, RegisterMap, Rung, Tier, load_map
+from .keepalive import Keepalive
+from .models import MODELS, ModelInfo, models_of
+from .registers import Point, RegisterMap, Rung, Tier, load_map, load_map_file
+from .snapshot import Desired, Identity, Snapshot, pid
+from .spec import STATUSES
+from .timers import Due, Ran
 from .transport import ModbusTransport
-from .vestel import VestelCharger
-
-FAMILIES: dict[str, type[Charger]] = {
-    cls.family: cls for cls in (VestelCharger, AmperfiedCharger, CompleoCharger)
-}
-
-# Read and validate every shipped map when the package is imported (Home Assistant
-# imports integrations in an executor), so no file is read inside an event loop
-# later, and a malformed map fails loudly at once.
-for _model in MODELS.values():
-    load_map(_model.map_name)
 
 
 def create_charger(
-    model_id: str, host: str, port: int, unit_id: int, *, timeout: float = 5.0
+    model: str | ModelInfo, host: str, port: int, unit_id: int, *, timeout: float = 5.0
 ) -> Charger:
     """A charger for a model at an address (not connected yet)."""
-    model = MODELS[model_id]
+    info = MODELS[model] if isinstance(model, str) else model
     transport = ModbusTransport(host, port, unit_id, timeout=timeout)
-    return FAMILIES[model.family](transport, model)
+    return Charger(transport, info)
 
 
 __all__ = [
-    "FAMILIES",
     "MODELS",
     "STATUSES",
-    "AmperfiedCharger",
     "BusyError",
     "Charger",
     "ChargerConnectionError",
     "ChargerError",
     "ChargerProtocolError",
     "ChargerTimeoutError",
-    "CompleoCharger",
+    "CurrentLimit",
+    "Desired",
+    "Due",
     "Identity",
     "IllegalAddressError",
     "InvalidValueError",
-    "LimitState",
+    "Keepalive",
+    "LayoutTooOldError",
     "ModbusExceptionError",
     "ModbusTransport",
     "ModelInfo",
+    "PhaseSwitch",
     "Point",
+    "Ran",
     "RegisterMap",
     "RegisterMapError",
+    "RemoteLock",
     "Rung",
+    "Setting",
     "Snapshot",
     "Table",
     "Tier",
-    "VestelCharger",
     "WrongModelError",
     "create_charger",
     "load_map",
+    "load_map_file",
+    "models_of",
     "pid",
 ]

@@ -1,74 +1,67 @@
-"""The models a user can choose, and which map and variant each one is."""
+"""The models a user can choose: every variant of every register map.
+
+The maps are the one list of models.  A model's id is ``<family>_<variant>``
+unless its variant names another; its title is the map's manufacturer and the
+variant's name.  User maps (files the user adds) give models the same way.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .registers import MAPS_DIR, RegisterMap, load_map
 
-@dataclass(frozen=True, kw_only=True)
+
+@dataclass(frozen=True, kw_only=True, eq=False)
 class ModelInfo:
     """One choice of the config flow."""
 
     id: str
-    family: str
     variant: str
-    map_name: str
-    manufacturer: str
-    name: str
-    connectors: int = 1
+    regmap: RegisterMap
+    user_map: bool = False
+
+    @property
+    def family(self) -> str:
+        return self.regmap.family
+
+    @property
+    def map_name(self) -> str:
+        return self.regmap.name
+
+    @property
+    def manufacturer(self) -> str:
+        return self.regmap.manufacturer
+
+    @property
+    def name(self) -> str:
+        return self.regmap.variants[self.variant].name
+
+    @property
+    def title(self) -> str:
+        """'Amperfied connect.solar'."""
+        return f"{self.manufacturer} {self.name}"
+
+    @property
+    def connectors(self) -> int:
+        return self.regmap.variants[self.variant].connectors
 
 
-MODELS: dict[str, ModelInfo] = {
-    m.id: m
-    for m in (
-        ModelInfo(
-            id="vestel_evc04",
-            family="vestel",
-            variant="evc04",
-            map_name="vestel_evc04",
-            manufacturer="Vestel",
-            name="EVC04",
-        ),
-        ModelInfo(
-            id="amperfied_home",
-            family="amperfied",
-            variant="home",
-            map_name="amperfied_connect",
-            manufacturer="Amperfied",
-            name="connect.home",
-        ),
-        ModelInfo(
-            id="amperfied_business",
-            family="amperfied",
-            variant="business",
-            map_name="amperfied_connect",
-            manufacturer="Amperfied",
-            name="connect.business",
-        ),
-        ModelInfo(
-            id="amperfied_solar",
-            family="amperfied",
-            variant="solar",
-            map_name="amperfied_connect",
-            manufacturer="Amperfied",
-            name="connect.solar",
-        ),
-        ModelInfo(
-            id="compleo_solo",
-            family="compleo",
-            variant="solo",
-            map_name="compleo_duo_solo",
-            manufacturer="Compleo",
-            name="SOLO",
-        ),
-        ModelInfo(
-            id="compleo_duo",
-            family="compleo",
-            variant="duo",
-            map_name="compleo_duo_solo",
-            manufacturer="Compleo",
-            name="DUO",
-            connectors=2,
-        ),
-    )
-}
+def models_of(regmap: RegisterMap, *, user_map: bool = False) -> list[ModelInfo]:
+    """The models a map describes, one per variant."""
+    return [
+        ModelInfo(id=v.model_id, variant=v.id, regmap=regmap, user_map=user_map)
+        for v in regmap.variants.values()
+    ]
+
+
+def _shipped() -> Iterable[ModelInfo]:
+    for path in sorted(MAPS_DIR.glob("*.json")):
+        yield from models_of(load_map(path.stem))
+
+
+# Every shipped map is read and validated when the package is imported (Home
+# Assistant imports integrations in an executor), so no file is read inside the
+# event loop later, and a malformed shipped map fails loudly at once.
+MODELS: dict[str, ModelInfo] = {model.id: model for model in _shipped()}

@@ -1,15 +1,17 @@
 """Register maps: the vendor tables as data, validated on load.
 
-A map file (``maps/*.json``) reads like the vendor's table: one point a line,
-with the register table, address, type, scaling, unit, access, the raw values
-a write may carry, the polling tier and where the point exists (variant and
-layout version).  Nothing in the rest of the layer names a register number.
+A map file (``maps/*.json``, or a user's JSON or YAML) reads like the vendor's
+table: one point a line, with the register table, address, type, scaling,
+unit, access, the raw values a write may carry, the polling tier and where
+the point exists (variant and layout version).  Its other sections say, as
+data, what the box can do (``spec.py``).  Nothing else in the device layer
+names a register number.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -18,6 +20,8 @@ from typing import Any
 
 from .const import Table
 from .errors import RegisterMapError
+from .mapcheck import Check, parse_version, shown
+from .spec import Behaviour, parse_behaviour
 
 MAPS_DIR = Path(__file__).parent / "maps"
 
@@ -55,9 +59,10 @@ TYPE_WIDTH: dict[str, int | None] = {
     "hex_bytes": None,  # raw bytes, two per register, shown as hex
     "hex_version": 1,  # 0x108 -> "1.0.8"
     "version_mmp": 2,  # first: patch << 8, second: major << 8 | minor
+    "byte_pair": 1,  # high byte and low byte: two small numbers, "13.1"
 }
-STRING_TYPES = frozenset({"str1", "str2", "hex_bytes", "hex_version", "version_mmp"})
-ACCESS = frozenset({"r", "rw", "w"})
+TEXT_TYPES = frozenset({"str1", "str2", "hex_bytes", "hex_version", "version_mmp", "byte_pair"})
+ACCESS = ("r", "rw", "w")
 POINT_FIELDS = frozenset(
     {
         "key",
@@ -76,14 +81,43 @@ POINT_FIELDS = frozenset(
         "variants",
         "requires",
         "length_from",
+        "private",
         "doc",
+    }
+)
+WRITE_FIELDS = frozenset({"values", "ranges", "max_from", "why"})
+MAP_FIELDS = frozenset(
+    {
+        "family",
+        "title",
+        "manufacturer",
+        "document",
+        "trust",
+        "defaults",
+        "variants",
+        "safe_ranges",
+        "points",
+        "identity",
+        "derive",
+        "limit",
+        "keepalive",
+        "phase_switch",
+        "remote_lock",
+        "reboot",
+        "strategy",
+        "simulate",
+        "$schema",
+        "notes",
     }
 )
 
 
-def parse_version(text: str) -> tuple[int, ...]:
-    """'2.0.1' -> (2, 0, 1)."""
-    return tuple(int(part) for part in text.split("."))
+@dataclass(frozen=True, kw_only=True)
+class MaxFrom:
+    """The highest raw value follows another point: ``times`` x its value."""
+
+    point: str
+    times: float
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,18 +126,34 @@ class WriteSpec:
 
     values: tuple[int, ...] = ()
     ranges: tuple[tuple[int, int], ...] = ()
+    max_from: MaxFrom | None = None
+    why: str = ""  # where the document states no maximum: the reason for ours
 
-    def allows(self, raw: int) -> bool:
-        return raw in self.values or any(lo <= raw <= hi for lo, hi in self.ranges)
+    def capped(self, ceiling: int | None = None) -> tuple[tuple[int, int], ...]:
+        """The ranges, each capped at ``ceiling`` (a maximum read from the box)."""
+        if ceiling is None:
+            return self.ranges
+        return tuple((lo, min(hi, ceiling)) for lo, hi in self.ranges if min(hi, ceiling) >= lo)
 
-    def describe(self, scale: float = 1) -> str:
+    def allows(self, raw: int, ceiling: int | None = None) -> bool:
+        """Whether raw is valid; ``ceiling`` caps the ranges (never the listed values)."""
+        return raw in self.values or any(lo <= raw <= hi for lo, hi in self.capped(ceiling))
+
+    def bounds(self, ceiling: int | None = None) -> tuple[int, int]:
+        """Lowest and highest valid raw value."""
+        raws = [*self.values, *(r for pair in self.capped(ceiling) for r in pair)]
+        if not raws:  # the ceiling leaves nothing: fall back to the documented ranges
+            raws = [r for pair in self.ranges for r in pair]
+        return min(raws), max(raws)
+
+    def describe(self, scale: float = 1, ceiling: int | None = None) -> str:
         parts = [_fmt(v * scale) for v in self.values]
-        parts += [f"{_fmt(lo * scale)}–{_fmt(hi * scale)}" for lo, hi in self.ranges]
+        parts += [f"{_fmt(lo * scale)}–{_fmt(hi * scale)}" for lo, hi in self.capped(ceiling)]
         return ", ".join(parts)
 
 
 def _fmt(value: float) -> str:
-    return f"{value:g}"
+    return f"{round(value, 6):g}"
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -127,6 +177,7 @@ class Point:
     variants: Mapping[str, tuple[int, ...] | None] = field(default_factory=dict)
     requires: Mapping[str, Any] = field(default_factory=dict)
     length_from: str | None = None
+    private: bool = False  # names a person or a card: redacted wherever users share output
     doc: str = ""
 
     @property
@@ -156,10 +207,6 @@ class Point:
         minimum = self.variants[variant]
         return minimum is None or layout is None or layout >= minimum
 
-    def raw_for(self, value: float) -> int:
-        """Engineering value -> raw register value (no range check)."""
-        return round(value / self.scale)
-
 
 @dataclass(frozen=True, kw_only=True)
 class Variant:
@@ -167,8 +214,10 @@ class Variant:
 
     id: str
     name: str
+    model_id: str
     connectors: int = 1
     layout: tuple[int, ...] | None = None  # minimal layout version, where the family has one
+    marker: str | None = None  # a point only this variant serves
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -183,10 +232,11 @@ class SafeRange:
 
 @dataclass(frozen=True, kw_only=True)
 class RegisterMap:
-    """One family's register map."""
+    """One family's register map, and what the box can do."""
 
     family: str
     title: str
+    manufacturer: str
     source: Path
     document: Mapping[str, str]
     rung: Rung
@@ -196,6 +246,16 @@ class RegisterMap:
     variants: Mapping[str, Variant]
     safe_ranges: tuple[SafeRange, ...]
     points: tuple[Point, ...]
+    behaviour: Behaviour
+    simulate: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.source.stem
+
+    @property
+    def max_connections(self) -> int:
+        return int(self.defaults.get("max_connections", 1))
 
     def point(self, key: str, connector: int | None = None) -> Point:
         pid = key if connector is None else f"{key}@{connector}"
@@ -215,120 +275,99 @@ class RegisterMap:
         return [p for p in self.points if p.available(variant, layout)]
 
 
-def _fail(path: Path, where: str, message: str) -> RegisterMapError:
-    return RegisterMapError(f"{path.name}: {where}: {message}")
-
-
-def _expect(cond: bool, path: Path, where: str, message: str) -> None:
-    if not cond:
-        raise _fail(path, where, message)
-
-
-def _int(value: Any, path: Path, where: str, name: str, lo: int = 0, hi: int = 65535) -> int:
-    _expect(
-        isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi,
-        path,
-        where,
-        f"'{name}' must be an integer {lo}..{hi}, got {value!r}",
+def _parse_write(raw: Any, check: Check, where: str) -> WriteSpec:
+    spec = check.obj(raw, where, "write")
+    check.only(spec, WRITE_FIELDS, where)
+    values = tuple(
+        check.integer(v, where, "write.values")
+        for v in check.items(spec.get("values", []), where, "write.values")
     )
-    return int(value)
+    ranges: list[tuple[int, int]] = []
+    for pair in check.items(spec.get("ranges", []), where, "write.ranges"):
+        check.expect(
+            isinstance(pair, list) and len(pair) == 2,
+            where,
+            "not_list",
+            field="write.ranges (pairs [low, high])",
+        )
+        lo = check.integer(pair[0], where, "write.ranges")
+        hi = check.integer(pair[1], where, "write.ranges")
+        check.expect(lo <= hi, where, "empty_range", field="write.ranges", value=shown(pair))
+        ranges.append((lo, hi))
+    check.expect(bool(values or ranges), where, "write_allows_nothing")
+    max_from = None
+    if "max_from" in spec:
+        mf = check.obj(spec["max_from"], where, "write.max_from")
+        max_from = MaxFrom(
+            point=check.key(check.need(mf, "point", where), where, "write.max_from.point"),
+            times=check.number(mf.get("times", 1), where, "write.max_from.times", positive=True),
+        )
+    return WriteSpec(
+        values=values, ranges=tuple(ranges), max_from=max_from, why=str(spec.get("why", ""))
+    )
 
 
-def _parse_point(raw: Any, path: Path, index: int, variants: Iterable[str]) -> Point:
-    where = f"point #{index}"
-    _expect(isinstance(raw, dict), path, where, "must be an object")
-    key = raw.get("key")
-    _expect(isinstance(key, str) and key.isidentifier(), path, where, "needs a 'key' identifier")
-    where = f"point '{key}'" + (f" (connector {raw['connector']})" if "connector" in raw else "")
-    unknown = set(raw) - POINT_FIELDS
-    _expect(not unknown, path, where, f"unknown field(s) {sorted(unknown)}")
-    address = _int(raw.get("address"), path, where, "address")
-    table_name = raw.get("table")
-    _expect(table_name in ("input", "holding"), path, where, "'table' must be input or holding")
-    type_name = raw.get("type")
-    _expect(type_name in TYPE_WIDTH, path, where, f"unknown type {type_name!r}")
+def _parse_point(raw: Any, check: Check, index: int, variants: Mapping[str, Variant]) -> Point:
+    where = f"point #{index + 1}"
+    data = check.obj(raw, where, "points")
+    key = check.key(data.get("key"), where, "key")
+    where = f"point `{key}`" + (f" (connector {data['connector']})" if "connector" in data else "")
+    check.only(data, POINT_FIELDS, where)
+    address = check.integer(data.get("address"), where, "address")
+    table_name = check.choice(data.get("table"), [t.value for t in Table], where, "table")
+    type_name = check.choice(data.get("type"), TYPE_WIDTH, where, "type")
     width = TYPE_WIDTH[type_name]
     if width is None:
-        count = _int(raw.get("count"), path, where, "count", 1, 125)
+        count = check.integer(data.get("count"), where, "count", 1, 125)
     else:
         count = width
-        _expect(
-            raw.get("count", width) == width, path, where, f"{type_name} is {width} register(s)"
+        check.expect(
+            data.get("count", width) == width, where, "fixed_width", value=type_name, low=width
         )
-    _expect(address + count <= 65536, path, where, "runs past register 65535")
-    scale = raw.get("scale", 1)
-    _expect(
-        isinstance(scale, (int, float)) and not isinstance(scale, bool) and scale > 0,
-        path,
-        where,
-        "'scale' must be a positive number",
-    )
-    _expect(scale == 1 or type_name not in STRING_TYPES, path, where, "strings cannot be scaled")
-    access = raw.get("access", "r")
-    _expect(access in ACCESS, path, where, "'access' must be r, rw or w")
-    _expect(table_name == "holding" or access == "r", path, where, "input registers are read only")
-    tier_name = raw.get("tier", "fast")
-    _expect(tier_name in set(Tier), path, where, f"unknown tier {tier_name!r}")
-    _expect("r" in access or tier_name == "none", path, where, "a write-only point is never polled")
+    check.expect(address + count <= 65536, where, "past_end")
+    scale = check.number(data.get("scale", 1), where, "scale", positive=True)
+    check.expect(scale == 1 or type_name not in TEXT_TYPES, where, "text_scaled")
+    access = check.choice(data.get("access", "r"), ACCESS, where, "access")
+    check.expect(table_name == "holding" or access == "r", where, "input_read_only")
+    tier_name = check.choice(data.get("tier", "fast"), [t.value for t in Tier], where, "tier")
+    check.expect("r" in access or tier_name == "none", where, "write_only_polled")
     values = None
-    if "values" in raw:
-        _expect(isinstance(raw["values"], dict), path, where, "'values' must be an object")
+    if "values" in data:
+        mapping = check.obj(data["values"], where, "values")
         try:
-            values = {int(k): v for k, v in raw["values"].items()}
-        except ValueError as err:
-            raise _fail(path, where, "'values' keys must be raw integers") from err
+            values = {int(k): v for k, v in mapping.items()}
+        except ValueError:
+            check.fail(where, "not_integer", field="values (keys)", low=0, high=65535,
+                       value=", ".join(map(shown, mapping)))  # fmt: skip
     bits = None
-    if "bits" in raw:
-        _expect(isinstance(raw["bits"], dict), path, where, "'bits' must be an object")
+    if "bits" in data:
         bits = {
-            str(name): _int(bit, path, where, f"bit {name}", 0, 15)
-            for name, bit in raw["bits"].items()
+            check.key(name, where, "bits"): check.integer(bit, where, f"bits.{name}", 0, 15)
+            for name, bit in check.obj(data["bits"], where, "bits").items()
         }
-    write = None
-    if "write" in raw:
-        spec = raw["write"]
-        _expect(isinstance(spec, dict), path, where, "'write' must be an object")
-        w_values = tuple(_int(v, path, where, "write value") for v in spec.get("values", []))
-        ranges: list[tuple[int, int]] = []
-        for pair in spec.get("ranges", []):
-            _expect(isinstance(pair, list) and len(pair) == 2, path, where, "ranges are [lo, hi]")
-            lo = _int(pair[0], path, where, "range start")
-            hi = _int(pair[1], path, where, "range end")
-            _expect(lo <= hi, path, where, f"empty range {pair}")
-            ranges.append((lo, hi))
-        _expect(bool(w_values or ranges), path, where, "'write' allows nothing")
-        write = WriteSpec(values=w_values, ranges=tuple(ranges))
-    _expect(
-        ("w" in access) == (write is not None),
-        path,
-        where,
-        "a writable point needs 'write' (its valid raw values), a read-only one must not have it",
-    )
-    known = set(variants)
+    write = _parse_write(data["write"], check, where) if "write" in data else None
+    check.expect(("w" in access) == (write is not None), where, "write_without_access")
     point_variants: dict[str, tuple[int, ...] | None] = {}
-    raw_variants = raw.get("variants", {})
+    raw_variants = data.get("variants", {})
     if isinstance(raw_variants, list):
         raw_variants = dict.fromkeys(raw_variants)
-    _expect(isinstance(raw_variants, dict), path, where, "'variants' must be a list or object")
-    for name, minimum in raw_variants.items():
-        _expect(name in known, path, where, f"unknown variant {name!r}")
-        try:
-            point_variants[name] = None if minimum is None else parse_version(str(minimum))
-        except ValueError as err:
-            raise _fail(path, where, f"bad layout version {minimum!r}") from err
-    connector = raw.get("connector")
+    for name, minimum in check.obj(raw_variants, where, "variants").items():
+        check.choice(name, variants, where, "variants")
+        point_variants[name] = (
+            None if minimum is None else check.version(minimum, where, "variants")
+        )
+    connector = data.get("connector")
     if connector is not None:
-        connector = _int(connector, path, where, "connector", 1, 8)
-    requires = raw.get("requires", {})
-    _expect(isinstance(requires, dict), path, where, "'requires' must be an object")
+        connector = check.integer(connector, where, "connector", 1, 8)
+    requires = dict(check.obj(data.get("requires", {}), where, "requires"))
     return Point(
         key=key,
         address=address,
         table=Table(table_name),
         type=type_name,
         count=count,
-        scale=scale,
-        unit=raw.get("unit"),
+        scale=scale if scale != int(scale) else int(scale),
+        unit=None if data.get("unit") is None else str(data["unit"]),
         access=access,
         tier=Tier(tier_name),
         connector=connector,
@@ -337,99 +376,142 @@ def _parse_point(raw: Any, path: Path, index: int, variants: Iterable[str]) -> P
         write=write,
         variants=point_variants,
         requires=requires,
-        length_from=raw.get("length_from"),
-        doc=str(raw.get("doc", "")),
+        length_from=data.get("length_from"),
+        private=bool(data.get("private", False)),
+        doc=str(data.get("doc", "")),
     )
 
 
-def parse_map(data: Any, path: Path) -> RegisterMap:
-    """Validate the decoded JSON of a map file and build the map."""
-    top = "map"
-    _expect(isinstance(data, dict), path, top, "must be a JSON object")
-    for name in ("family", "title", "document", "trust", "defaults", "variants", "points"):
-        _expect(name in data, path, top, f"missing '{name}'")
-    document = data["document"]
-    _expect(
-        isinstance(document, dict) and {"file", "revision"} <= set(document),
-        path,
-        top,
-        "'document' needs 'file' and 'revision'",
-    )
-    trust = data["trust"]
-    _expect(isinstance(trust, dict), path, top, "'trust' must be an object")
-    try:
-        rung = Rung(trust.get("rung"))
-    except ValueError as err:
-        raise _fail(path, "trust", f"unknown rung {trust.get('rung')!r}") from err
-    evidence_raw = trust.get("evidence", {})
-    _expect(isinstance(evidence_raw, dict), path, "trust", "'evidence' must be an object")
-    evidence = {str(k): tuple(str(t) for t in v) for k, v in evidence_raw.items()}
-    for earned in list(Rung)[1 : rung.level + 1]:
-        _expect(
-            bool(evidence.get(earned.value)),
-            path,
-            "trust",
-            f"rung '{rung}' claimed without evidence for '{earned}'",
-        )
+def _parse_variants(raw: Any, check: Check, family: str) -> dict[str, Variant]:
     variants: dict[str, Variant] = {}
-    _expect(isinstance(data["variants"], dict) and bool(data["variants"]), path, top, "no variants")
-    for vid, spec in data["variants"].items():
-        _expect(isinstance(spec, dict) and "name" in spec, path, f"variant '{vid}'", "needs name")
+    mapping = check.obj(raw, "variants", "variants")
+    check.expect(bool(mapping), "variants", "missing", field="variants")
+    for vid, spec_raw in mapping.items():
+        where = f"variant `{vid}`"
+        check.key(vid, where, "variants")
+        spec = check.obj(spec_raw, where, "variants")
+        check.only(spec, {"name", "connectors", "layout", "marker", "model_id"}, where)
         layout = spec.get("layout")
         variants[vid] = Variant(
             id=vid,
-            name=spec["name"],
-            connectors=int(spec.get("connectors", 1)),
-            layout=parse_version(layout) if layout else None,
+            name=check.text(spec.get("name"), where, "name"),
+            model_id=check.key(spec.get("model_id", f"{family}_{vid}"), where, "model_id"),
+            connectors=check.integer(spec.get("connectors", 1), where, "connectors", 1, 8),
+            layout=None if layout is None else check.version(layout, where, "layout"),
+            marker=None
+            if spec.get("marker") is None
+            else check.key(spec["marker"], where, "marker"),
         )
+    return variants
+
+
+def _parse_trust(raw: Any, check: Check) -> tuple[Rung, dict[str, tuple[str, ...]], str]:
+    trust = check.obj(raw, "trust", "trust")
+    rung = Rung(check.choice(trust.get("rung"), [r.value for r in Rung], "trust", "rung"))
+    evidence_raw = check.obj(trust.get("evidence", {}), "trust", "evidence")
+    evidence = {
+        str(k): tuple(str(t) for t in check.items(v, "trust", f"evidence.{k}"))
+        for k, v in evidence_raw.items()
+    }
+    for earned in list(Rung)[1 : rung.level + 1]:
+        check.expect(
+            bool(evidence.get(earned.value)), "trust", "no_evidence", value=rung, field=earned
+        )
+    return rung, evidence, str(trust.get("scope", ""))
+
+
+def parse_map(data: Any, path: Path) -> RegisterMap:
+    """Validate the decoded content of a map file and build the map."""
+    check = Check(path.name)
+    top = check.obj(data, "map", "map")
+    check.only(top, MAP_FIELDS, "map")
+    for name in ("family", "title", "document", "trust", "variants", "points"):
+        check.need(top, name, "map")
+    family = check.key(top["family"], "map", "family")
+    document = check.obj(top["document"], "document", "document")
+    for name in ("file", "revision"):
+        check.need(document, name, "document")
+    rung, evidence, scope = _parse_trust(top["trust"], check)
+    variants = _parse_variants(top["variants"], check, family)
     safe: list[SafeRange] = []
-    for i, item in enumerate(data.get("safe_ranges", [])):
-        where = f"safe range #{i}"
-        _expect(isinstance(item, dict), path, where, "must be an object")
-        _expect(item.get("table") in ("input", "holding"), path, where, "bad table")
-        start = _int(item.get("start"), path, where, "start")
-        end = _int(item.get("end"), path, where, "end")
-        _expect(start <= end, path, where, "start after end")
-        _expect(bool(item.get("why")), path, where, "say 'why' it is safe")
-        safe.append(SafeRange(table=Table(item["table"]), start=start, end=end, why=item["why"]))
-    _expect(isinstance(data["points"], list) and bool(data["points"]), path, top, "no points")
-    points = [_parse_point(raw, path, i, variants) for i, raw in enumerate(data["points"])]
-    seen: dict[str, Point] = {}
-    for point in points:
-        _expect(point.id not in seen, path, f"point '{point.id}'", "defined twice")
-        seen[point.id] = point
-    for point in points:
-        for other in points:
-            if (
-                other is not point
-                and other.table == point.table
-                and other.address < point.end
-                and point.address < other.end
-                and _share_variant(point, other)
-            ):
-                raise _fail(path, f"point '{point.id}'", f"overlaps '{other.id}'")
-        for name in point.requires:
-            _expect(name in seen, path, f"point '{point.id}'", f"requires unknown '{name}'")
-        if point.length_from is not None:
-            _expect(
-                point.length_from in seen,
-                path,
-                f"point '{point.id}'",
-                f"length_from unknown '{point.length_from}'",
+    for i, item_raw in enumerate(check.items(top.get("safe_ranges", []), "map", "safe_ranges")):
+        where = f"safe range #{i + 1}"
+        item = check.obj(item_raw, where, "safe_ranges")
+        start = check.integer(item.get("start"), where, "start")
+        end = check.integer(item.get("end"), where, "end")
+        check.expect(
+            start <= end, where, "empty_range", field="start..end", value=f"{start}..{end}"
+        )
+        safe.append(
+            SafeRange(
+                table=Table(
+                    check.choice(item.get("table"), [t.value for t in Table], where, "table")
+                ),
+                start=start,
+                end=end,
+                why=check.text(item.get("why"), where, "why"),
             )
+        )
+    raw_points = check.items(top["points"], "map", "points")
+    check.expect(bool(raw_points), "map", "no_points")
+    points = [_parse_point(raw, check, i, variants) for i, raw in enumerate(raw_points)]
+    _check_points(points, check)
+    keys = {p.key for p in points} | {bit for p in points for bit in (p.bits or {})}
+    for variant in variants.values():
+        if variant.marker is not None:
+            check.expect(variant.marker in keys, f"variant `{variant.id}`", "unknown_point",
+                         field="marker", value=variant.marker)  # fmt: skip
+    defaults = dict(check.obj(top.get("defaults", {}), "defaults", "defaults"))
+    if "max_connections" in defaults:
+        check.integer(defaults["max_connections"], "defaults", "max_connections", 1, 16)
+    for name in ("port", "unit_id"):
+        if name in defaults:
+            check.integer(defaults[name], "defaults", name, 0 if name == "unit_id" else 1,
+                          255 if name == "unit_id" else 65535)  # fmt: skip
+    behaviour = parse_behaviour(top, check, points)
+    simulate = dict(check.obj(top.get("simulate", {}), "simulate", "simulate"))
     return RegisterMap(
-        family=str(data["family"]),
-        title=str(data["title"]),
+        family=family,
+        title=check.text(top["title"], "map", "title"),
+        manufacturer=str(top.get("manufacturer") or family.title()),
         source=path,
         document={str(k): str(v) for k, v in document.items()},
         rung=rung,
         evidence=evidence,
-        scope=str(trust.get("scope", "")),
-        defaults=dict(data["defaults"]),
+        scope=scope,
+        defaults=defaults,
         variants=variants,
         safe_ranges=tuple(safe),
         points=tuple(points),
+        behaviour=behaviour,
+        simulate=simulate,
     )
+
+
+def _check_points(points: list[Point], check: Check) -> None:
+    seen: dict[str, Point] = {}
+    for point in points:
+        check.expect(point.id not in seen, f"point `{point.id}`", "duplicate")
+        seen[point.id] = point
+    keys = {p.key for p in points}
+    ordered = sorted(points, key=lambda p: (p.table, p.address))
+    for i, point in enumerate(ordered):
+        for other in ordered[i + 1 :]:
+            if other.table != point.table or other.address >= point.end:
+                break
+            if _share_variant(point, other):
+                check.fail(f"point `{other.id}`", "overlap", value=point.id)
+    for point in points:
+        where = f"point `{point.id}`"
+        for name in point.requires:
+            check.expect(name in keys, where, "unknown_point", field="requires", value=name)
+        if point.length_from is not None:
+            check.expect(point.length_from in keys, where, "unknown_point", field="length_from",
+                         value=point.length_from)  # fmt: skip
+        if point.write is not None and point.write.max_from is not None:
+            source = point.write.max_from.point
+            check.expect(source in keys, where, "unknown_point", field="write.max_from.point",
+                         value=source)  # fmt: skip
 
 
 def _share_variant(a: Point, b: Point) -> bool:
@@ -438,16 +520,47 @@ def _share_variant(a: Point, b: Point) -> bool:
     return bool(set(a.variants) & set(b.variants))
 
 
-def load_map_file(path: Path) -> RegisterMap:
-    """Load and validate one map file; errors name the file and the point."""
+def read_map_data(path: Path) -> Any:
+    """The decoded content of a map file (JSON, or YAML by its suffix)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise RegisterMapError(path.name, "map", "unreadable", value=err) from err
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml  # noqa: PLC0415  (only user maps are YAML; Home Assistant ships PyYAML)
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise RegisterMapError(path.name, "map", "not_yaml", value=err) from err
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as err:
-        raise RegisterMapError(f"{path.name}: not valid JSON: {err}") from err
-    return parse_map(data, path)
+        raise RegisterMapError(path.name, "map", "not_json", value=err) from err
+
+
+def load_map_file(path: Path) -> RegisterMap:
+    """Load and validate one map file; errors name the file, the point and the field."""
+    return parse_map(read_map_data(path), path)
 
 
 @cache
 def load_map(name: str) -> RegisterMap:
     """Load a shipped map by its file stem (cached)."""
     return load_map_file(MAPS_DIR / f"{name}.json")
+
+
+__all__ = [
+    "MAPS_DIR",
+    "Point",
+    "RegisterMap",
+    "Rung",
+    "SafeRange",
+    "Tier",
+    "Variant",
+    "WriteSpec",
+    "load_map",
+    "load_map_file",
+    "parse_map",
+    "parse_version",
+]

@@ -126,7 +126,7 @@ class ModbusTransport:
         *,
         timeout: float = 5.0,
         backoff_initial: float = 1.0,
-        backoff_max: float = 60.0,
+        backoff_max: float = 10.0,
         clock: Callable[[], float] = monotonic,
     ) -> None:
         """Describe the connection; nothing touches the network until used."""
