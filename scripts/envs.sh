@@ -66,7 +66,7 @@ uv_venv() {
   echo "$want" > "$stamp"
 }
 
-DEV_TOOLS=(ruff==0.14.5 mypy==1.18.2 types-PyYAML pyModbusTCP==0.3.1 pytest-cov)
+DEV_TOOLS=(ruff==0.14.5 mypy==1.18.2 types-PyYAML pyModbusTCP==0.3.1 pytest-cov hypothesis==6.170.17)
 
 ensure_ha2025() {
   # The demo's Home Assistant runs from this venv too: its frontend and the few
@@ -81,7 +81,8 @@ ensure_ha2025() {
 
 ensure_pymodbus() {
   local v=$1
-  uv_venv "$WALLBOX_CACHE/pm-$v" "$(python313)" "pymodbus==$v" pytest pytest-asyncio==0.26.0 pyModbusTCP==0.3.1
+  uv_venv "$WALLBOX_CACHE/pm-$v" "$(python313)" "pymodbus==$v" pytest pytest-asyncio==0.26.0 \
+    pyModbusTCP==0.3.1 hypothesis==6.170.17 PyYAML
   echo "$WALLBOX_CACHE/pm-$v"
 }
 
