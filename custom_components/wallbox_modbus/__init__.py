@@ -35,3 +35,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> 
     module = await _entry_module(hass)
     result: bool = await module.async_unload_entry(hass, entry)
     return result
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> bool:
+    """Bring an entry of an older version up to date (see entry.py)."""
+    module = await _entry_module(hass)
+    result: bool = await module.async_migrate_entry(hass, entry)
+    return result

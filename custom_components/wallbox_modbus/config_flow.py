@@ -46,7 +46,6 @@ from .const import (
     MAX_SCAN_INTERVAL,
     MIN_SCAN_INTERVAL,
 )
-from .helpers import fallback_unique_id, has_fallback_unique_id
 
 # Seconds the probe waits for the box; a module constant so tests can shorten it.
 PROBE_TIMEOUT = 5.0
@@ -134,7 +133,8 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a wallbox: model first, then where it is."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    # 1.2: a box without a serial number has no unique id (1.1: one made of its address).
+    MINOR_VERSION = 2
 
     _model: ModelInfo
 
@@ -187,7 +187,9 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
             )
             errors, identity = await _async_probe(self._model, data, placeholders)
             if identity is not None:
-                await self.async_set_unique_id(identity.serial or fallback_unique_id(data))
+                # The serial number, or no unique id at all: an address is not an
+                # identity (a second entry for the address was refused above).
+                await self.async_set_unique_id(identity.serial)
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(title=self._model.title, data=data)
         schema = _address_schema(self._model)
@@ -220,12 +222,10 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
             if entry.state in _CONNECTED_STATES:
                 relinked = await self.hass.config_entries.async_unload(entry.entry_id)
             errors, identity = await _async_probe(model, data, placeholders)
-            if identity is not None:
-                if has_fallback_unique_id(entry.unique_id, entry.data):
-                    # The box had no serial number when it was added: nothing to compare.
-                    await self.async_set_unique_id(entry.unique_id)
-                else:
-                    await self.async_set_unique_id(identity.serial or fallback_unique_id(data))
+            if identity is not None and entry.unique_id is not None:
+                # An entry without one was added for a box without a serial number:
+                # nothing to compare, and it stays keyed on the entry.
+                await self.async_set_unique_id(identity.serial)
             if relinked and (identity is None or self.unique_id != entry.unique_id):
                 await self.hass.config_entries.async_setup(entry.entry_id)
             if identity is not None:

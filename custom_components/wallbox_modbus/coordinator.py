@@ -27,7 +27,6 @@ from .const import (
     REQUEST_REFRESH_COOLDOWN,
     SLOW_INTERVAL,
 )
-from .helpers import has_fallback_unique_id
 
 type WallboxConfigEntry = ConfigEntry[WallboxRuntimeData]
 
@@ -146,8 +145,12 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         return None
 
     def device_unique_id(self, connector: int | None) -> str:
-        """The serial number (or the entry's fallback), with the connector if any."""
-        base = str(self.config_entry.unique_id)
+        """The serial number, with the connector if any.
+
+        A box without a serial number (the entry has no unique id) is keyed on
+        the config entry's id.
+        """
+        base = self.config_entry.unique_id or self.config_entry.entry_id
         connector = self.device_connector(connector)
         return base if connector is None else f"{base}_{connector}"
 
@@ -190,9 +193,11 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
                 translation_placeholders={"error": str(err)},
             ) from err
         entry = self.config_entry
+        # An entry without a unique id was added for a box without a serial number:
+        # nothing to compare.
         if (
             identity.serial is not None
-            and not has_fallback_unique_id(entry.unique_id, entry.data)
+            and entry.unique_id is not None
             and identity.serial != entry.unique_id
         ):
             raise ConfigEntryError(

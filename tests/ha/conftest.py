@@ -37,7 +37,6 @@ from custom_components.wallbox_modbus.const import (  # noqa: E402
     CONF_UNIT_ID,
     DOMAIN,
 )
-from custom_components.wallbox_modbus.helpers import fallback_unique_id  # noqa: E402
 from simulators.base import WallboxSimulator  # noqa: E402
 from simulators.registry import SIMULATORS  # noqa: E402
 
@@ -62,15 +61,29 @@ def serial_of(sim: WallboxSimulator) -> str | None:
 
 
 def entry_for(sim: WallboxSimulator, model_id: str, **kwargs: Any) -> MockConfigEntry:
-    """A config entry for a simulator, as the config flow would create it."""
+    """A config entry for a simulator, as the config flow creates it (version 1.2).
+
+    The unique id is the serial number; a box without one gets none.
+    """
     data = {CONF_MODEL: model_id, CONF_HOST: sim.host, CONF_PORT: sim.port, CONF_UNIT_ID: 255}
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=MODELS[model_id].title,
-        data=data,
-        unique_id=serial_of(sim) or fallback_unique_id(data),
-        **kwargs,
-    )
+    kwargs.setdefault("unique_id", serial_of(sim))
+    kwargs.setdefault("version", 1)
+    kwargs.setdefault("minor_version", 2)
+    return MockConfigEntry(domain=DOMAIN, title=MODELS[model_id].title, data=data, **kwargs)
+
+
+def legacy_entry_for(sim: WallboxSimulator, model_id: str) -> MockConfigEntry:
+    """A config entry as versions up to 1.1 created it.
+
+    A box without a serial number got a unique id made of model, host, port and unit id.
+    """
+    address_id = f"{model_id}_{sim.host}_{sim.port}_255"
+    return entry_for(sim, model_id, minor_version=1, unique_id=serial_of(sim) or address_id)
+
+
+def device_key(entry: MockConfigEntry) -> str:
+    """What an entry's devices and entities are keyed on: the serial, else the entry id."""
+    return entry.unique_id or entry.entry_id
 
 
 @pytest.fixture(autouse=True)

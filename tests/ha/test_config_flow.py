@@ -87,10 +87,8 @@ async def test_user_flow(
     }
     entry = result["result"]
     serial = serial_of(sim)
-    if serial is None:  # layout 1.0.x: no serial number, the address identifies the box
-        assert entry.unique_id == f"{model_id}_127.0.0.1_{sim.port}_255"
-    else:
-        assert entry.unique_id == serial
+    # The serial number; a box without one (layout 1.0.x) gets no unique id at all.
+    assert entry.unique_id == serial
     # The probe's connection was closed before the entry opened its own.
     assert entry.state is ConfigEntryState.LOADED
     assert sim.server.stats.max_concurrent == 1
@@ -405,11 +403,10 @@ async def test_reconfigure_address_taken(
 async def test_reconfigure_without_serial(
     hass: HomeAssistant, start_simulator: StartSimulator
 ) -> None:
-    """A box without a serial number keeps its entry's identity when it moves."""
+    """A box without a serial number moves: nothing to compare, the entry stays keyed on itself."""
     old = await start_simulator("amperfied_home")
     entry = entry_for(old, "amperfied_home")
     entry.add_to_hass(hass)
-    unique_id = entry.unique_id
     new = await start_simulator("amperfied_home")
     result = await start_reconfigure(hass, entry)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], address(new.port))
@@ -417,7 +414,7 @@ async def test_reconfigure_without_serial(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_PORT] == new.port
-    assert entry.unique_id == unique_id
+    assert entry.unique_id is None
     await hass.config_entries.async_unload(entry.entry_id)
 
 

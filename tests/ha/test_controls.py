@@ -35,7 +35,15 @@ from custom_components.wallbox_modbus.const import DOMAIN
 from simulators.base import WallboxSimulator
 
 from .common import attributes_of, state_of
-from .conftest import StartSimulator, block_frozen, entry_for, run_frozen, store_wishes, tick
+from .conftest import (
+    StartSimulator,
+    block_frozen,
+    entry_for,
+    legacy_entry_for,
+    run_frozen,
+    store_wishes,
+    tick,
+)
 from .test_number import set_value, writes
 
 
@@ -156,10 +164,14 @@ async def test_amperfied_pause_and_resume(
 
 @pytest.mark.parametrize("model_id", ["amperfied_home"])
 async def test_wishes_of_version_0_1_are_taken_over(
-    hass: HomeAssistant, simulator: WallboxSimulator, mock_config_entry: MockConfigEntry
+    hass: HomeAssistant, simulator: WallboxSimulator
 ) -> None:
-    """Without a store yet, the switch's restore data of version 0.1 is taken back."""
-    entry = mock_config_entry
+    """Without a store yet, the switch's restore data of version 0.1 is taken back.
+
+    A box without a serial number: its entry (1.1) is migrated first, and the
+    switch found under its new unique id.
+    """
+    entry = legacy_entry_for(simulator, "amperfied_home")
     entry.add_to_hass(hass)
     er.async_get(hass).async_get_or_create(
         Platform.SWITCH, DOMAIN, f"{entry.unique_id}_charging_enabled",
@@ -170,6 +182,13 @@ async def test_wishes_of_version_0_1_are_taken_over(
     )
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    assert entry.unique_id is None
+    assert (
+        er.async_get(hass).async_get_entity_id(
+            Platform.SWITCH, DOMAIN, f"{entry.entry_id}_charging_enabled"
+        )
+        == AMPERFIED_SWITCH
+    )
     assert state_of(hass, AMPERFIED_SWITCH) == STATE_OFF
     assert writes(simulator, 261) == [0]
     assert state_of(hass, "number.amperfied_connect_home_charging_current") == "12.0"
