@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_HOST, CONF_SCAN_INTERVAL, STATE_OFF, Platform
+from homeassistant.const import CONF_HOST, CONF_MAC, CONF_SCAN_INTERVAL, STATE_OFF, Platform
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.debounce import Debouncer
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.restore_state import async_get as async_get_restore_state
 from homeassistant.helpers.storage import Store
@@ -167,6 +167,8 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         )
         if connector is None:
             info["name"] = self.config_entry.title
+            if mac := self.config_entry.data.get(CONF_MAC):  # known from DHCP discovery
+                info["connections"] = {(CONNECTION_NETWORK_MAC, mac)}
         else:
             # A device of its own per connector, attached to the entry (no via_device).
             info["translation_key"] = "connector"

@@ -1,6 +1,6 @@
 """Diagnostics of Wallbox Modbus: what helps to find out why a box misbehaves.
 
-Users attach these to public issues: the host, every serial number, card and
+Users attach these to public issues: the host, the MAC address, every serial number, card and
 tag (the map's private points) are redacted, in values and in raw blocks.
 """
 
@@ -10,13 +10,13 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_HOST
+from homeassistant.const import CONF_HOST, CONF_MAC
 from homeassistant.core import HomeAssistant
 
 from .charger import Charger, Point
 from .coordinator import WallboxConfigEntry
 
-TO_REDACT_ENTRY = {CONF_HOST}
+TO_REDACT_ENTRY = {CONF_HOST, CONF_MAC}
 TO_REDACT_IDENTITY = {"serial"}
 
 

@@ -103,7 +103,8 @@ async def start_simulator(socket_enabled: None) -> AsyncIterator[StartSimulator]
     async def start(model_id: str, **kwargs: Any) -> WallboxSimulator:
         kwargs.setdefault("clock", sim_clock)
         kwargs.setdefault("wall_clock", sim_wall_clock)
-        sim = SIMULATORS[model_id](port=0, **kwargs)
+        kwargs.setdefault("port", 0)
+        sim = SIMULATORS[model_id](**kwargs)
         await sim.start()
         started.append(sim)
         return sim

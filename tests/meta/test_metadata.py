@@ -58,6 +58,24 @@ def test_manifest_as_hassfest_wants_it() -> None:
     assert manifest["issue_tracker"].startswith("https://")
 
 
+def test_dhcp_matchers_are_the_maps_and_as_hassfest_wants_them() -> None:
+    """The manifest lists exactly the DHCP host names the register maps claim (with the
+    document quoted there); hassfest wants host names in lower case."""
+    manifest = load(INTEGRATION / "manifest.json")
+    claimed = []
+    for path in sorted((INTEGRATION / "charger" / "maps").glob("*.json")):
+        discovery = load(path).get("discovery", {})
+        if discovery:
+            assert discovery.get("doc"), f"{path.name}: discovery without its evidence"
+        claimed += [matcher["hostname"] for matcher in discovery.get("dhcp", [])]
+    assert claimed, "no map claims a DHCP host name"
+    assert manifest["dhcp"] == [{"hostname": hostname} for hostname in claimed]
+    for matcher in manifest["dhcp"]:
+        assert set(matcher) == {"hostname"}
+        assert matcher["hostname"] == matcher["hostname"].lower()
+        assert matcher["hostname"].endswith("*")
+
+
 def test_requirements_declare_a_floor_only() -> None:
     """Home Assistant forces its own pymodbus pin: anything but a floor breaks loading."""
     requirements = load(INTEGRATION / "manifest.json")["requirements"]
