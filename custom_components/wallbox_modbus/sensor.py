@@ -105,7 +105,7 @@ def _phase_values(
 
 
 def _energy(
-    key: str, *, lifetime: bool, diagnostic: bool = False
+    key: str, *, lifetime: bool, diagnostic: bool = False, enabled: bool = True
 ) -> WallboxSensorEntityDescription:
     return WallboxSensorEntityDescription(
         key=key,
@@ -114,6 +114,7 @@ def _energy(
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC if diagnostic else None,
+        entity_registry_enabled_default=enabled,
         lifetime=lifetime,
     )
 
@@ -132,19 +133,26 @@ def _enum(
 
 
 def _rating(key: str, device_class: SensorDeviceClass, unit: str) -> WallboxSensorEntityDescription:
-    """A rating or limit the box reports: diagnostic, no statistics."""
+    """A rating or limit the box reports: diagnostic, no statistics, disabled by default.
+
+    The charging current's slider already spans what the ratings allow.
+    """
     return WallboxSensorEntityDescription(
         key=key,
         translation_key=key,
         device_class=device_class,
         native_unit_of_measurement=unit,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
     )
 
 
-def _diagnostic(key: str) -> WallboxSensorEntityDescription:
+def _diagnostic(key: str, *, enabled: bool = True) -> WallboxSensorEntityDescription:
     return WallboxSensorEntityDescription(
-        key=key, translation_key=key, entity_category=EntityCategory.DIAGNOSTIC
+        key=key,
+        translation_key=key,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=enabled,
     )
 
 
@@ -174,7 +182,7 @@ SENSORS: tuple[WallboxSensorEntityDescription, ...] = (
     _enum("equipment_state", EQUIPMENT_STATES, diagnostic=True),
     _diagnostic("fault_code"),
     *_phase_values("power", SensorDeviceClass.POWER, UnitOfPower.WATT, enabled=False),
-    _diagnostic("phases"),
+    _diagnostic("phases", enabled=False),  # how the box is wired: fixed
     _rating("rated_power", SensorDeviceClass.POWER, UnitOfPower.WATT),
     _rating("evse_min_current", SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE),
     _rating("evse_max_current", SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE),
@@ -189,7 +197,8 @@ SENSORS: tuple[WallboxSensorEntityDescription, ...] = (
         convert_fn=_local_time,
     ),
     # Amperfied connect
-    _energy("energy_since_power_on", lifetime=False, diagnostic=True),
+    # starts again at every power-on; energy_total is the counter to use
+    _energy("energy_since_power_on", lifetime=False, diagnostic=True, enabled=False),
     _energy("mid_energy_total", lifetime=True),
     WallboxSensorEntityDescription(
         key="temperature",
@@ -201,12 +210,20 @@ SENSORS: tuple[WallboxSensorEntityDescription, ...] = (
     ),
     _rating("hw_max_current", SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE),
     _rating("hw_min_current", SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE),
-    _diagnostic("layout_version"),
-    _enum("phase_switch_state", PHASE_SWITCH_STATES, diagnostic=True),
+    _diagnostic("layout_version", enabled=False),  # identity, in the diagnostics too
+    # the phases select shows the same (unknown while switching)
+    _enum(
+        "phase_switch_state",
+        PHASE_SWITCH_STATES,
+        diagnostic=True,
+        entity_registry_enabled_default=False,
+    ),
+    # the IEC 61851 state behind status, vehicle_connected and charging
     _enum(
         "charging_state",
         CHARGING_STATES,
         diagnostic=True,
+        entity_registry_enabled_default=False,
         convert_fn=_lower,
     ),
     # Compleo station
@@ -218,7 +235,7 @@ SENSORS: tuple[WallboxSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
     ),
     *_phase_values("station_current", SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE),
-    _diagnostic("connectors"),
+    _diagnostic("connectors", enabled=False),  # how many the station has: fixed
     # Compleo connectors
     _enum("error_code", ERROR_CODES, diagnostic=True),
     _enum("derating", DERATING_STATES, diagnostic=True),
