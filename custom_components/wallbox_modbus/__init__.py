@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.device_registry import DeviceEntry
 
     from .coordinator import WallboxConfigEntry
 
@@ -41,4 +42,13 @@ async def async_migrate_entry(hass: HomeAssistant, entry: WallboxConfigEntry) ->
     """Bring an entry of an older version up to date (see entry.py)."""
     module = await _entry_module(hass)
     result: bool = await module.async_migrate_entry(hass, entry)
+    return result
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: WallboxConfigEntry, device: DeviceEntry
+) -> bool:
+    """Let the user delete a device the entry no longer serves (see entry.py)."""
+    module = await _entry_module(hass)
+    result: bool = await module.async_remove_config_entry_device(hass, entry, device)
     return result

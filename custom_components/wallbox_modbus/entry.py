@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
@@ -44,6 +45,22 @@ async def async_setup_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> b
 async def async_unload_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> bool:
     """Unload the entities; the coordinator's shutdown closes the connection."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: WallboxConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """A device the entry no longer serves may be deleted; the box's own may not.
+
+    The entry's devices follow from its box (the box, and each connector of a
+    box with several); any other device of the entry is stale.  While the entry
+    is not loaded its devices are not known, and none is deleted.
+    """
+    if entry.state is not ConfigEntryState.LOADED:
+        return False
+    coordinator = entry.runtime_data.coordinator
+    current = {(DOMAIN, coordinator.device_unique_id(c)) for c in coordinator.connectors}
+    return not device.identifiers & current
 
 
 def _is_address_unique_id(entry: WallboxConfigEntry) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -11,8 +12,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from custom_components.wallbox_modbus import async_remove_config_entry_device
 from custom_components.wallbox_modbus.const import CONF_MODEL, CONF_UNIT_ID, DOMAIN
 from simulators.base import WallboxSimulator
 
@@ -195,3 +199,53 @@ async def test_migration_refuses_a_newer_version(
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.MIGRATION_ERROR
     assert sim.server.stats.connections_accepted == 0
+
+
+# ------------------------------------------------------------------ stale devices
+
+
+@pytest.mark.parametrize("model_id", ["compleo_duo"])
+async def test_stale_device_can_be_deleted(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """A device the entry does not serve any more can be deleted; the box's own cannot."""
+    assert await async_setup_component(hass, "config", {})
+    entry = init_integration
+    registry = dr.async_get(hass)
+    stale = registry.async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={(DOMAIN, f"{entry.unique_id}_3")}
+    )
+    served = registry.async_get_device(identifiers={(DOMAIN, f"{entry.unique_id}_2")})
+    assert served is not None
+    client = await hass_ws_client(hass)
+
+    async def remove(device_id: str) -> dict[str, Any]:
+        await client.send_json_auto_id(
+            {
+                "type": "config/device_registry/remove_config_entry",
+                "config_entry_id": entry.entry_id,
+                "device_id": device_id,
+            }
+        )
+        response: dict[str, Any] = await client.receive_json()
+        return response
+
+    assert (await remove(served.id))["success"] is False
+    assert registry.async_get(served.id) is not None
+    assert (await remove(stale.id))["success"] is True
+    assert registry.async_get(stale.id) is None
+
+
+async def test_no_device_deleted_while_not_loaded(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """Unloaded, the entry cannot tell its devices: none is deleted."""
+    sim = await start_simulator("vestel_evc04")
+    entry = entry_for(sim, "vestel_evc04")
+    entry.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={(DOMAIN, "EVC04-SIM-99999")}
+    )
+    assert not await async_remove_config_entry_device(hass, entry, device)
