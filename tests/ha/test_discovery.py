@@ -99,9 +99,9 @@ async def test_discovered_box_is_added(
     expected = None if model_id == "amperfied_home" else sim.bank.get("serial_number")
     assert entry.unique_id == expected
     assert entry.state is ConfigEntryState.LOADED
-    device = dr.async_get(hass).async_get_device(connections={(dr.CONNECTION_NETWORK_MAC, MAC)})
-    assert device is not None
-    assert device.config_entries == {entry.entry_id}
+    # The box's device carries the MAC address as its connection.
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert [d.connections for d in devices] == [{(dr.CONNECTION_NETWORK_MAC, MAC)}]
     assert sim.server.stats.max_concurrent == 1
     await hass.config_entries.async_unload(entry.entry_id)
 

@@ -217,8 +217,12 @@ async def test_stale_device_can_be_deleted(
     stale = registry.async_get_or_create(
         config_entry_id=entry.entry_id, identifiers={(DOMAIN, f"{entry.unique_id}_3")}
     )
-    served = registry.async_get_device(identifiers={(DOMAIN, f"{entry.unique_id}_2")})
-    assert served is not None
+    # (not registry.async_get_device: deprecated in 2026.x, its replacement missing in 2025.4)
+    served = next(
+        device
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+        if (DOMAIN, f"{entry.unique_id}_2") in device.identifiers
+    )
     client = await hass_ws_client(hass)
 
     async def remove(device_id: str) -> dict[str, Any]:
