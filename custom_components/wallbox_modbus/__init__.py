@@ -52,3 +52,9 @@ async def async_remove_config_entry_device(
     module = await _entry_module(hass)
     result: bool = await module.async_remove_config_entry_device(hass, entry, device)
     return result
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> None:
+    """Delete what the entry stored (see entry.py)."""
+    module = await _entry_module(hass)
+    await module.async_remove_entry(hass, entry)

@@ -11,7 +11,12 @@ from homeassistant.helpers import entity_registry as er
 from .catalog import async_model_of_entry
 from .charger import create_charger
 from .const import CONF_MODEL, CONF_UNIT_ID, DOMAIN, LOGGER, REQUEST_TIMEOUT
-from .coordinator import WallboxConfigEntry, WallboxCoordinator, WallboxRuntimeData
+from .coordinator import (
+    WallboxConfigEntry,
+    WallboxCoordinator,
+    WallboxRuntimeData,
+    desired_store,
+)
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -45,6 +50,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> b
 async def async_unload_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> bool:
     """Unload the entities; the coordinator's shutdown closes the connection."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> None:
+    """The entry is deleted: so are the user's wishes it stored (it was unloaded first)."""
+    await desired_store(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(

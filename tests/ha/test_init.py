@@ -253,3 +253,20 @@ async def test_no_device_deleted_while_not_loaded(
         config_entry_id=entry.entry_id, identifiers={(DOMAIN, "EVC04-SIM-99999")}
     )
     assert not await async_remove_config_entry_device(hass, entry, device)
+
+
+async def test_deleting_the_entry_deletes_its_wishes(
+    hass: HomeAssistant, start_simulator: StartSimulator, hass_storage: dict[str, Any]
+) -> None:
+    """The wishes stored for an entry do not outlive it."""
+    sim = await start_simulator("vestel_evc04")
+    entry = entry_for(sim, "vestel_evc04")
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await hass.config_entries.async_unload(entry.entry_id)  # stores the wishes
+    key = f"{DOMAIN}.{entry.entry_id}.desired"
+    assert key in hass_storage
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
