@@ -26,6 +26,7 @@ from freezegun.api import FrozenDateTimeFactory  # noqa: E402
 from homeassistant.config_entries import ConfigEntryState  # noqa: E402
 from homeassistant.const import CONF_HOST, CONF_PORT  # noqa: E402
 from homeassistant.core import HomeAssistant  # noqa: E402
+from homeassistant.helpers import entity_registry as er  # noqa: E402
 from pytest_homeassistant_custom_component.common import (  # noqa: E402
     MockConfigEntry,
     async_fire_time_changed,
@@ -79,6 +80,21 @@ def legacy_entry_for(sim: WallboxSimulator, model_id: str) -> MockConfigEntry:
     """
     address_id = f"{model_id}_{sim.host}_{sim.port}_255"
     return entry_for(sim, model_id, minor_version=1, unique_id=serial_of(sim) or address_id)
+
+
+def enable_entity(
+    hass: HomeAssistant, entry: MockConfigEntry, platform: str, key: str, object_id: str
+) -> str:
+    """Register an entity that is disabled by default as enabled, before the entry is set up."""
+    registry_entry = er.async_get(hass).async_get_or_create(
+        platform,
+        DOMAIN,
+        f"{device_key(entry)}_{key}",
+        suggested_object_id=object_id,
+        config_entry=entry,
+    )
+    assert registry_entry.disabled_by is None
+    return registry_entry.entity_id
 
 
 def device_key(entry: MockConfigEntry) -> str:

@@ -38,6 +38,7 @@ from .common import attributes_of, state_of
 from .conftest import (
     StartSimulator,
     block_frozen,
+    enable_entity,
     entry_for,
     legacy_entry_for,
     run_frozen,
@@ -241,6 +242,10 @@ async def test_phase_switch(
     sim = await start_simulator("amperfied_solar")
     entry = entry_for(sim, "amperfied_solar")
     entry.add_to_hass(hass)
+    # disabled by default (the select shows the same)
+    enable_entity(
+        hass, entry, "sensor", "phase_switch_state", "amperfied_connect_solar_phase_switch_state"
+    )
     assert await run_frozen(hass, hass.config_entries.async_setup(entry.entry_id))
     await block_frozen(hass)
     entity_id = "select.amperfied_connect_solar_phases"
