@@ -553,3 +553,18 @@ async def test_options_not_loaded(hass: HomeAssistant, start_simulator: StartSim
     await hass.async_block_till_done()
     assert entry.runtime_data.coordinator.update_interval.total_seconds() == 5
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_reconfigure_model_gone(hass: HomeAssistant) -> None:
+    """An entry whose model's map is gone cannot be reconfigured: said so."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Old box",
+        data={CONF_MODEL: "gone_model", **address(502)},
+        version=1,
+        minor_version=2,
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "unknown_model"
