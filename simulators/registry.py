@@ -1,8 +1,8 @@
 """Which simulator plays which model: one behaviour profile per map family.
 
 The models come from the register maps (``MODELS``), so a new map gets a
-simulator entry by itself; a family without a profile of its own is played by
-the plain map-driven simulator.
+simulator entry by itself; a family without a profile of its own (a user's map)
+is played by the map-driven simulator.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from custom_components.wallbox_modbus.charger import MODELS, ModelInfo
 from .amperfied import AmperfiedSimulator
 from .base import WallboxSimulator
 from .compleo import CompleoSimulator
+from .mapsim import MapSimulator
 from .vestel import VestelSimulator
 
 PROFILES: dict[str, type[WallboxSimulator]] = {
@@ -26,7 +27,7 @@ PROFILES: dict[str, type[WallboxSimulator]] = {
 
 def simulator_for(model: ModelInfo) -> Callable[..., WallboxSimulator]:
     """A factory of simulators of one model (keyword arguments as WallboxSimulator's)."""
-    profile = PROFILES.get(model.family, WallboxSimulator)
+    profile = PROFILES.get(model.family, MapSimulator)
     return partial(profile, model=model)
 
 

@@ -29,7 +29,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .charger import STATUSES
+from .binary_sensor import BINARY_SENSORS
+from .charger import STATUSES, Point
 from .coordinator import WallboxConfigEntry
 from .entity import WallboxEntity, WallboxEntityDescription, entities_for
 
@@ -232,8 +233,55 @@ async def async_setup_entry(
 ) -> None:
     """Set up the sensors the box serves."""
     coordinator = entry.runtime_data.coordinator
+    charger = coordinator.charger
+    known = {d.key for d in (*SENSORS, *BINARY_SENSORS)}
+    # A user's map may read points the catalog has no word for; a shipped map may not.
+    extras = charger.extra_readings(known) if charger.model.user_map else []
     async_add_entities(
-        entities_for(coordinator, SENSORS, _sensor_factory),
+        [
+            *entities_for(coordinator, SENSORS, _sensor_factory),
+            *(
+                WallboxSensorEntity(
+                    coordinator=coordinator,
+                    description=_extra_description(point),
+                    connector=point.connector,
+                )
+                for point in extras
+            ),
+        ]
+    )
+
+
+# A map's own points that the catalog has no word for: named after their key.
+_DEVICE_CLASSES = {
+    "W": SensorDeviceClass.POWER,
+    "kW": SensorDeviceClass.POWER,
+    "A": SensorDeviceClass.CURRENT,
+    "V": SensorDeviceClass.VOLTAGE,
+    "kWh": SensorDeviceClass.ENERGY,
+    "Wh": SensorDeviceClass.ENERGY,
+    "°C": SensorDeviceClass.TEMPERATURE,
+    "s": SensorDeviceClass.DURATION,
+}
+
+
+def _extra_description(point: Point) -> WallboxSensorEntityDescription:
+    """A plain diagnostic sensor for a point without a catalog description."""
+    options = None
+    if point.values is not None and all(isinstance(v, str) for v in point.values.values()):
+        options = [str(v) for v in point.values.values()]
+    unit = point.unit if options is None else None
+    device_class = SensorDeviceClass.ENUM if options else _DEVICE_CLASSES.get(unit or "")
+    numeric = unit is not None and device_class is not SensorDeviceClass.ENERGY
+    return WallboxSensorEntityDescription(
+        key=point.key,
+        name=point.key.replace("_", " ").capitalize(),
+        native_unit_of_measurement=unit,
+        device_class=device_class,
+        options=options,
+        state_class=SensorStateClass.MEASUREMENT if numeric else None,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
     )
 
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from custom_components.wallbox_modbus.binary_sensor import BINARY_SENSORS
-from custom_components.wallbox_modbus.charger import MODELS
+from custom_components.wallbox_modbus.charger import MAP_MESSAGES, MODELS
+from custom_components.wallbox_modbus.config_flow import MAP_PLACEHOLDERS
 from custom_components.wallbox_modbus.lock import LOCKS
 from custom_components.wallbox_modbus.number import NUMBERS
 from custom_components.wallbox_modbus.select import SELECTS
@@ -130,7 +131,11 @@ def test_config_flow_strings() -> None:
         "layout_too_old",
         "modbus_error",
         "unknown",
+        "map_gone",
+        *(f"map_{code}" for code in MAP_MESSAGES),
     }
+    for code in MAP_MESSAGES:  # a user map's mistakes: file, place and details
+        assert placeholders(config["error"][f"map_{code}"]) <= set(MAP_PLACEHOLDERS), code
     options = load("strings.json")["options"]["step"]["init"]
     assert set(options["data"]) == set(options["data_description"]) == {"scan_interval"}
     # Model names are proper nouns from the maps: no translation to keep in step.

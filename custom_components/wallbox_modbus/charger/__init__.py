@@ -11,6 +11,7 @@ from .capabilities import CurrentLimit, PhaseSwitch, RemoteLock, Setting
 from .charger import Charger
 from .const import Table
 from .errors import (
+    MAP_MESSAGES,
     BusyError,
     ChargerConnectionError,
     ChargerError,
@@ -30,6 +31,15 @@ from .snapshot import Desired, Identity, Snapshot, pid
 from .spec import STATUSES
 from .timers import Due, Ran
 from .transport import ModbusTransport
+from .user_maps import (
+    UserMaps,
+    ensure_folder,
+    file_of,
+    is_user_model,
+    load_user_map,
+    scan_user_maps,
+    user_model_id,
+)
 
 
 def create_charger(
@@ -42,6 +52,7 @@ def create_charger(
 
 
 __all__ = [
+    "MAP_MESSAGES",
     "MODELS",
     "STATUSES",
     "BusyError",
@@ -72,10 +83,17 @@ __all__ = [
     "Snapshot",
     "Table",
     "Tier",
+    "UserMaps",
     "WrongModelError",
     "create_charger",
+    "ensure_folder",
+    "file_of",
+    "is_user_model",
     "load_map",
     "load_map_file",
+    "load_user_map",
     "models_of",
     "pid",
+    "scan_user_maps",
+    "user_model_id",
 ]

@@ -153,6 +153,23 @@ class Charger:
         """Whether the box reports this value (a polled point or a derived value)."""
         return self.reader.serves(key, connector)
 
+    def extra_readings(self, known: set[str]) -> list[Point]:
+        """Read-only points polled for no one: not in `known`, not behind a derived value.
+
+        The glue shows them as plain sensors, so that a map never reads a value
+        nobody can see (a user's map in particular).
+        """
+        sources = {name for rule in self.map.behaviour.derive for name in rule.sources}
+        return [
+            p
+            for p in self.reader.points
+            if p.access == "r"
+            and p.tier in (Tier.FAST, Tier.SLOW)
+            and not p.bits
+            and p.key not in known
+            and p.key not in sources
+        ]
+
     def point(self, key: str, connector: int | None = None) -> Point:
         point = self.reader.find(key, connector)
         if point is None:

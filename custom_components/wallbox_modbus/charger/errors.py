@@ -126,6 +126,13 @@ class RegisterMapError(ChargerError):
         super().__init__(f"{file}: {where}: {self.message}")
 
     @property
+    def place(self) -> str:
+        """Where, in the file's own words: the point key or section name ('power', 'limit')."""
+        if "`" in self.where:
+            return self.where.split("`")[1]
+        return self.where
+
+    @property
     def message(self) -> str:
         """The English text of the mistake, without file and place."""
         template = MAP_MESSAGES.get(self.code, "{value}")
