@@ -126,8 +126,8 @@ def encode(point: Point, value: Value) -> list[int]:
         high, low = (int(part) for part in str(value).split("."))
         return [(high << 8) | low]
     if kind.startswith("f32"):
-        data = int.from_bytes(struct.pack(">f", float(value) / point.scale), "big")
-        return _split(point, data)
+        bits = int.from_bytes(struct.pack(">f", float(value) / point.scale), "big")
+        return _split(point, bits)
     return encode_int(point, raw_of(point, value))
 
 
