@@ -119,7 +119,7 @@ def catalog_keys(name: str) -> set[str]:
         return set(CATALOG["compleo_station"]) | {
             f"{connector}_{key}" for connector in (1, 2) for key in CATALOG["compleo_connector"]
         }
-    return set(CATALOG[name])
+    return set(CATALOG.get(name, EVERY_CHARGE_POINT))
 
 
 @pytest.mark.freeze_time("2026-11-21 10:00:00")

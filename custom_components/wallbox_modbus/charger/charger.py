@@ -13,6 +13,7 @@ is reported through ``next_due`` and done by ``run_due``.
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,18 +22,36 @@ from .const import monotonic
 from .desired import DesiredState, Reconciler
 from .errors import ChargerError, InvalidValueError
 from .keepalive import Keepalive, TrafficWatchdog, make_keepalive
-from .models import ModelInfo
+from .models import MODELS, ModelInfo
 from .reader import PointReader
 from .registers import Point, RegisterMap, Tier
 from .snapshot import Identity, Snapshot, pid
 from .strategy import Strategy
 from .timers import Due, Ran, earliest
 from .transport import ModbusTransport
-from .vestel import VestelStrategy
 
 _LOGGER = logging.getLogger(__name__)
 
-STRATEGIES: dict[str, type[Strategy]] = {cls.name: cls for cls in (VestelStrategy,)}
+
+def _strategies() -> dict[str, type[Strategy]]:
+    """Each strategy a shipped map names, from the module of that name next to this one.
+
+    Imported with the package (Home Assistant imports integrations in an
+    executor), never later inside the event loop.
+    """
+    found: dict[str, type[Strategy]] = {}
+    for name in sorted({m.regmap.behaviour.strategy for m in MODELS.values()} - {None}):
+        assert name is not None
+        module = import_module(f"{__package__}.{name}")
+        found[name] = next(
+            value
+            for value in vars(module).values()
+            if isinstance(value, type) and issubclass(value, Strategy) and value.name == name
+        )
+    return found
+
+
+STRATEGIES: dict[str, type[Strategy]] = _strategies()
 
 
 class Charger:
