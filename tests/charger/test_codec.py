@@ -103,6 +103,19 @@ def test_compleo_firmware_example() -> None:
     assert encode(point, "6.4.1") == [0x0100, 0x0604]
 
 
+@pytest.mark.parametrize(("word", "text"), [(0x0D01, "13.1"), (0x0D00, "13.0"), (0xFFFF, "255.255")])
+def test_compleo_hardware_revision_is_two_bytes(word: int, text: str) -> None:
+    """Register 15: board revision << 8 | power-module version, as board.module."""
+    point = COMPLEO.point("hardware_revision")
+    assert decode(point, [word]) == text
+    assert encode(point, text) == [word]
+
+
+def test_byte_pair_refuses_a_number_past_a_byte() -> None:
+    with pytest.raises(ValueError, match="two bytes"):
+        encode(COMPLEO.point("hardware_revision"), "256.1")
+
+
 def test_compleo_power_in_100w_steps_and_left_block() -> None:
     assert decode(COMPLEO.point("max_power", 1), [14]) == 1400
     assert COMPLEO.point("max_power", 2).address == 272

@@ -124,6 +124,8 @@ def encode(point: Point, value: Value) -> list[int]:
         return [patch << 8, (major << 8) | minor]
     if kind == "byte_pair":
         high, low = (int(part) for part in str(value).split("."))
+        if not (0 <= high <= 0xFF and 0 <= low <= 0xFF):
+            raise ValueError(f"{point.id}: {value!r} is not two bytes")
         return [(high << 8) | low]
     if kind.startswith("f32"):
         bits = int.from_bytes(struct.pack(">f", float(value) / point.scale), "big")
