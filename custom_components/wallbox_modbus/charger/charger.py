@@ -240,6 +240,7 @@ class Charger:
         return Snapshot(
             values=dict(self.reader.values),
             failed=frozenset(failed),
+            codes=dict(self.reader.codes),
             time=self.clock(),
             desired=self.desired.copy(),
             pending=frozenset(

@@ -64,6 +64,7 @@ class Snapshot:
 
     values: Mapping[str, Any]
     failed: frozenset[str] = frozenset()
+    codes: Mapping[str, int] = field(default_factory=dict)  # raw numbers of mapped points
     time: float = 0.0
     desired: Mapping[int | None, Desired] = field(default_factory=dict)
     pending: frozenset[int | None] = frozenset()  # connectors with a limit write held back
