@@ -103,7 +103,9 @@ def test_compleo_firmware_example() -> None:
     assert encode(point, "6.4.1") == [0x0100, 0x0604]
 
 
-@pytest.mark.parametrize(("word", "text"), [(0x0D01, "13.1"), (0x0D00, "13.0"), (0xFFFF, "255.255")])
+@pytest.mark.parametrize(
+    ("word", "text"), [(0x0D01, "13.1"), (0x0D00, "13.0"), (0xFFFF, "255.255")]
+)
 def test_compleo_hardware_revision_is_two_bytes(word: int, text: str) -> None:
     """Register 15: board revision << 8 | power-module version, as board.module."""
     point = COMPLEO.point("hardware_revision")

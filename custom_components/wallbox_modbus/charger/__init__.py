@@ -7,7 +7,15 @@ Everything imports it as the package ``custom_components.wallbox_modbus.charger`
 
 from __future__ import annotations
 
-from .capabilities import CurrentLimit, PhaseSwitch, RemoteLock, Setting
+from .capabilities import (
+    Command,
+    CurrentLimit,
+    EventWatch,
+    PhaseSwitch,
+    RemoteLock,
+    Setting,
+    Toggle,
+)
 from .charger import Charger
 from .const import Table
 from .errors import (
@@ -27,7 +35,7 @@ from .errors import (
 from .keepalive import Keepalive
 from .models import MODELS, ModelInfo, models_of
 from .registers import Point, RegisterMap, Rung, Tier, load_map, load_map_file
-from .snapshot import Desired, Identity, Snapshot, pid
+from .snapshot import ChargerEvent, Desired, Identity, Snapshot, pid
 from .spec import STATUSES
 from .timers import Due, Ran
 from .transport import ModbusTransport
@@ -59,11 +67,14 @@ __all__ = [
     "Charger",
     "ChargerConnectionError",
     "ChargerError",
+    "ChargerEvent",
     "ChargerProtocolError",
     "ChargerTimeoutError",
+    "Command",
     "CurrentLimit",
     "Desired",
     "Due",
+    "EventWatch",
     "Identity",
     "IllegalAddressError",
     "InvalidValueError",
@@ -83,6 +94,7 @@ __all__ = [
     "Snapshot",
     "Table",
     "Tier",
+    "Toggle",
     "UserMaps",
     "WrongModelError",
     "create_charger",

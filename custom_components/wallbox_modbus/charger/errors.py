@@ -91,6 +91,7 @@ MAP_MESSAGES: Mapping[str, str] = {
     "unknown_point": "`{field}` names point `{value}`, which the map does not have",
     "not_writable": "`{field}` names point `{value}`, which is not writable",
     "not_readable": "`{field}` names point `{value}`, which cannot be read",
+    "not_a_command": "`{field}` {value} is not a value that point `{allowed}` takes",
     "overlap": "overlaps point `{value}`",
     "duplicate": "is defined twice",
     "fixed_width": "`count` of a {value} point is always {low}",

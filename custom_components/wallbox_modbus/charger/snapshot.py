@@ -59,6 +59,15 @@ class Desired:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ChargerEvent:
+    """Something the box announced in one refresh (a card presented), with its values."""
+
+    key: str
+    connector: int | None
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Snapshot:
     """Every decoded point after a refresh, the derived values, and the desired state."""
 
@@ -68,6 +77,7 @@ class Snapshot:
     time: float = 0.0
     desired: Mapping[int | None, Desired] = field(default_factory=dict)
     pending: frozenset[int | None] = frozenset()  # connectors with a limit write held back
+    events: tuple[ChargerEvent, ...] = ()  # announced by the refresh that made this snapshot
 
     def get(self, key: str, connector: int | None = None) -> Any:
         return self.values.get(pid(key, connector))
