@@ -12,6 +12,7 @@ from .coordinator import WallboxConfigEntry, WallboxCoordinator, WallboxRuntimeD
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
+    Platform.BUTTON,
     Platform.LOCK,
     Platform.NUMBER,
     Platform.SELECT,

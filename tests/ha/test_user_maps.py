@@ -184,6 +184,7 @@ BROKEN: dict[str, Any] = {
     "bad_version": lambda d: _point(d, "power").update(variants={"flux11": "one"}),
     "unknown_status": lambda d: d["derive"]["status"]["map"].update(idle="sleeping"),
     "no_points": lambda d: d.update(points=[]),
+    "not_a_command": lambda d: d.update(commands={"beat": {"point": "heartbeat", "value": 1}}),
 }
 FILE_ERRORS = {
     "not_yaml": ("broken.yaml", b"points: [unclosed\n"),

@@ -15,8 +15,8 @@ is reported through ``next_due`` and done by ``run_due``.
 from __future__ import annotations
 
 import logging
-from importlib import import_module
 from collections.abc import Callable, Mapping
+from importlib import import_module
 from typing import Any
 
 from .capabilities import (
