@@ -18,10 +18,11 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.wallbox_modbus.charger import Charger, Keepalive
 from custom_components.wallbox_modbus.const import DOMAIN
+from custom_components.wallbox_modbus.diagnostics import async_get_config_entry_diagnostics
 from simulators.amperfied import AmperfiedSimulator
 from simulators.vestel import VestelSimulator
 
-from .common import state_of
+from .common import attributes_of, state_of
 from .conftest import StartSimulator, block_frozen, entry_for, run_frozen, tick
 
 SCAN = 10  # default scan interval, seconds
@@ -368,4 +369,28 @@ async def test_values_the_box_cannot_mean(
     await tick(hass, freezer, SCAN)
     assert state_of(hass, "sensor.vestel_evc04_equipment_state") == STATE_UNKNOWN
     assert state_of(hass, "sensor.vestel_evc04_device_time") == STATE_UNKNOWN
+    await unload_frozen(hass, entry)
+
+
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
+async def test_undocumented_error_code(
+    hass: HomeAssistant, start_simulator: StartSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A code the document does not list reads as unknown; the number stays visible."""
+    sim = await start_simulator("compleo_duo")
+    entry = entry_for(sim, "compleo_duo")
+    await setup_frozen(hass, entry)
+    right = "sensor.compleo_duo_connector_1_error_code"
+    left = "sensor.compleo_duo_connector_2_error_code"
+    assert state_of(hass, right) == "no_error"
+    assert attributes_of(hass, right)["code"] == 7
+    sim.bank.set_raw("error_code@1", 4)  # OCPP's InternalError + 1: not in the document
+    sim.bank.set_raw("error_code@2", 15)  # UnderVoltage: listed for the left connector
+    await tick(hass, freezer, SCAN)
+    assert state_of(hass, right) == STATE_UNKNOWN
+    assert attributes_of(hass, right)["code"] == 4
+    assert state_of(hass, left) == "under_voltage"
+    assert attributes_of(hass, left)["code"] == 15
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["unknown_codes"] == {"error_code@1": 4}
     await unload_frozen(hass, entry)
