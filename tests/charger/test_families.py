@@ -334,6 +334,27 @@ async def test_vestel_limit_follows_the_cable(make: Factory) -> None:
     assert writes(sim, 5004) == []
 
 
+async def test_vestel_clock_trusted_again_once_it_runs(make: Factory) -> None:
+    """A clock that never moved is not trusted; once it runs it is watched again."""
+    clock = FakeClock()
+    sim, charger = await make("vestel_evc04", clock=clock, sim_kwargs={"clock_runs": False})
+    assert isinstance(sim, VestelSimulator)
+    await charger.write_setting("failsafe_timeout", 3600)  # no keepalive runs here
+    for _ in range(12):
+        await charger.refresh()
+        clock.tick(10)
+    info = charger.diagnostics()["strategy"]
+    assert info == {"name": "vestel", "clock_trusted": False, "reopens_for_frozen_clock": 1}
+    assert charger.transport.stats.connects == 2
+    sim.bank.set("time", 235959)  # the clock was set at the box
+    await charger.refresh()
+    assert charger.diagnostics()["strategy"]["clock_trusted"] is True
+    for _ in range(6):  # and stops again: a frozen server, reopened
+        clock.tick(10)
+        await charger.refresh()
+    assert charger.diagnostics()["strategy"]["reopens_for_frozen_clock"] == 2
+
+
 async def test_amperfied_limit_tenths_and_hardware_switch(make: Factory) -> None:
     sim, charger = await make("amperfied_solar")
     sim.bank.set("hw_max_current", 10)

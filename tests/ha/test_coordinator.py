@@ -394,3 +394,66 @@ async def test_undocumented_error_code(
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     assert diagnostics["unknown_codes"] == {"error_code@1": 4}
     await unload_frozen(hass, entry)
+
+
+# ------------------------------------------------------------------ Vestel clock
+
+
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
+async def test_vestel_static_clock_reopened_at_most_once(
+    hass: HomeAssistant,
+    start_simulator: StartSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A clock that never moves: one reopen in ten minutes, said once, then not trusted."""
+    sim = await start_simulator("vestel_evc04", clock_runs=False)
+    sim.plug(1)
+    entry = entry_for(sim, "vestel_evc04")
+    await setup_frozen(hass, entry)
+    for _ in range(60):  # ten minutes of polls
+        await tick(hass, freezer, SCAN)
+    assert sim.server.stats.connections_accepted <= 2  # the first and at most one reopen
+    assert len(own_records(caplog, "reopening the connection")) <= 1
+    assert own_records(caplog, "the clock does not run") == [
+        "INFO Vestel EVC04: the clock does not run; it is no longer used to tell a frozen "
+        "Modbus server"
+    ]
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["strategy"]["clock_trusted"] is False
+    assert diagnostics["strategy"]["reopens_for_frozen_clock"] <= 1
+    assert state_of(hass, "sensor.vestel_evc04_power") != STATE_UNAVAILABLE
+    await unload_frozen(hass, entry)
+
+
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
+async def test_vestel_clock_that_stops_after_it_moved_is_reopened(
+    hass: HomeAssistant, start_simulator: StartSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """The firmware fault: the server freezes until the connection is reopened."""
+    sim = await start_simulator("vestel_evc04")
+    sim.plug(1)
+    entry = entry_for(sim, "vestel_evc04")
+    await setup_frozen(hass, entry)
+    for _ in range(3):
+        await tick(hass, freezer, SCAN)  # the clock moves
+    assert sim.server.stats.connections_accepted == 1
+    sim.server.faults.frozen = True  # every read returns what it returned last
+    for _ in range(10):
+        await tick(hass, freezer, SCAN)
+        if sim.server.stats.connections_accepted > 1:
+            break
+    assert sim.server.stats.connections_accepted == 2  # reopened
+    sim.server.faults.frozen = False  # a new connection gets fresh values
+    energy = float(state_of(hass, "sensor.vestel_evc04_session_energy"))
+    for _ in range(30):
+        await tick(hass, freezer, SCAN)
+    assert float(state_of(hass, "sensor.vestel_evc04_session_energy")) > energy
+    assert sim.server.stats.connections_accepted == 2  # a running clock: no more reopens
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["strategy"] == {
+        "name": "vestel",
+        "clock_trusted": True,
+        "reopens_for_frozen_clock": 1,
+    }
+    await unload_frozen(hass, entry)

@@ -39,7 +39,9 @@ RFID_REGISTERS = (300, 301, 302)
 
 TOGGLES = {
     # switch: (binary sensor of the bit, on command, off command)
-    f"switch.{HOME}_rfid_whitelist": (f"binary_sensor.{HOME}_rfid_whitelist_active", 0x1001, 0x1000),
+    f"switch.{HOME}_rfid_whitelist": (
+        f"binary_sensor.{HOME}_rfid_whitelist_active", 0x1001, 0x1000,
+    ),
     f"switch.{HOME}_rfid_card_security": (
         f"binary_sensor.{HOME}_rfid_card_security_active", 0x1003, 0x1002,
     ),
@@ -237,7 +239,7 @@ async def test_authentication_decided_by_an_automation(
 
 
 async def _automation(hass: HomeAssistant, known: str) -> bool:
-    from homeassistant.setup import async_setup_component  # noqa: PLC0415
+    from homeassistant.setup import async_setup_component
 
     config: dict[str, Any] = {
         "automation": [
