@@ -7,9 +7,11 @@ presented fires ``wallbox_modbus_rfid``.  Nothing is written unless asked.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.button import SERVICE_PRESS
 from homeassistant.const import (
@@ -33,6 +35,7 @@ from simulators.amperfied import AmperfiedSimulator
 from .common import state_of
 from .conftest import StartSimulator, block_frozen, entry_for, run_frozen, tick
 
+README = Path(__file__).resolve().parents[2] / "README.md"
 HOME = "amperfied_connect_home"
 SCAN = 10
 RFID_REGISTERS = (300, 301, 302)
@@ -210,18 +213,15 @@ async def test_rfid_event_on_a_card(
 async def test_authentication_decided_by_an_automation(
     hass: HomeAssistant, start_simulator: StartSimulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    """The README's automation: accept a known card, reject any other."""
+    """The README's automation: accept a known card (04 49 62 FA BA 10 90), reject any other."""
     sim, entry = await setup_home(hass, start_simulator)
-    assert await run_frozen(
-        hass,
-        _automation(hass, known="04 49 62 FA BA 10 90"),
-    )
+    assert await run_frozen(hass, _automation(hass))
     events = async_capture_events(hass, f"{DOMAIN}_rfid")
     await call(hass, Platform.SWITCH, SERVICE_TURN_ON, f"switch.{HOME}_rfid_authentication")
     await tick(hass, freezer, SCAN)
     assert state_of(hass, f"binary_sensor.{HOME}_charging") == STATE_OFF  # no card yet
 
-    assert sim.present_card("11 22 33 44", "STRANGER") == "waiting"
+    assert sim.present_card("55 66 77 88", "STRANGER") == "waiting"
     await tick(hass, freezer, SCAN)
     assert rfid_writes(sim)[-1] == (301, 0x2008)  # rejected by the automation
     assert state_of(hass, f"binary_sensor.{HOME}_charging") == STATE_OFF
@@ -238,45 +238,17 @@ async def test_authentication_decided_by_an_automation(
     assert await run_frozen(hass, hass.config_entries.async_unload(entry.entry_id))
 
 
-async def _automation(hass: HomeAssistant, known: str) -> bool:
+def readme_automation() -> dict[str, Any]:
+    """The README's "accept or reject the presented card" automation, for this box."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("### Accept or reject the presented card", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    block = block.replace("button.my_wallbox_", f"button.{HOME}_")
+    config: dict[str, Any] = yaml.safe_load(block)
+    return config
+
+
+async def _automation(hass: HomeAssistant) -> bool:
     from homeassistant.setup import async_setup_component
 
-    config: dict[str, Any] = {
-        "automation": [
-            {
-                "alias": "Wallbox - decide on the card",
-                "triggers": [
-                    {
-                        "trigger": "event",
-                        "event_type": "wallbox_modbus_rfid",
-                        "event_data": {"permission": "none"},
-                    }
-                ],
-                "actions": [
-                    {
-                        "if": [
-                            {
-                                "condition": "template",
-                                "value_template": "{{ trigger.event.data.uid in ['"
-                                + known
-                                + "'] }}",
-                            }
-                        ],
-                        "then": [
-                            {
-                                "action": "button.press",
-                                "target": {"entity_id": f"button.{HOME}_accept_rfid_card"},
-                            }
-                        ],
-                        "else": [
-                            {
-                                "action": "button.press",
-                                "target": {"entity_id": f"button.{HOME}_reject_rfid_card"},
-                            }
-                        ],
-                    }
-                ],
-            }
-        ]
-    }
-    return await async_setup_component(hass, "automation", config)
+    return await async_setup_component(hass, "automation", readme_automation())
