@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from custom_components.wallbox_modbus.charger import InvalidValueError, RegisterMapError
+from custom_components.wallbox_modbus.charger import Command, InvalidValueError, RegisterMapError
 from custom_components.wallbox_modbus.charger.registers import MAPS_DIR, parse_map
 from simulators.amperfied import AmperfiedSimulator
 
@@ -267,3 +267,15 @@ def test_malformed_rfid_sections_name_the_place(
         parse_map(data, Path("amperfied_connect.json"))
     assert (err.value.where, err.value.code) == (where, code)
     assert message in str(err.value)
+
+
+async def test_a_command_may_be_given_as_a_raw_number(make: Factory) -> None:
+    """A user map may write the number instead of the point's name for it."""
+    data = raw_map()
+    data["commands"]["rfid_teach_start"]["value"] = 0x2002
+    regmap = parse_map(data, Path("my_amperfied.json"))
+    assert regmap.behaviour.commands[0].value == 0x2002
+    sim, charger = await home(make)
+    command = Command(regmap.behaviour.commands[0], charger.point("rfid_control"), charger.reader)
+    await command.send()
+    assert rfid_writes(sim) == [(301, [0x2002])]

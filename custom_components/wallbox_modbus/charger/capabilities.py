@@ -402,7 +402,8 @@ class Command:
         self.spec = spec
         self.point = point
         self.connector = point.connector
-        self.raw = raw_of(point, spec.value) if point.values is not None else int(spec.value)
+        value = spec.value  # a raw number, or one of the point's named values
+        self.raw = value if isinstance(value, int) else raw_of(point, value)
         self._reader = reader
 
     @property

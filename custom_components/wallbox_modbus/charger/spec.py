@@ -151,7 +151,7 @@ class ToggleSpec:
     """A state read from the box, switched by writing one command for on, another for off."""
 
     key: str
-    state: str  # a readable point or bit; true means on
+    state: str  # a bit, or a point read as true / false: true means on
     point: str  # the command register
     on: Any
     off: Any
