@@ -70,7 +70,5 @@ async def test_diagnostics(
     counters = ("count", "bytes_received", "bytes_sent", "registers_written", "requests", "writes")
     for name in counters[1:]:
         assert isinstance(diagnostics["transport"][name], int)
-    assert plain(diagnostics) == snapshot(
-        exclude=props("port", "last", "last_success", *counters)
-    )
+    assert plain(diagnostics) == snapshot(exclude=props("port", "last", "last_success", *counters))
     assert await run_frozen(hass, hass.config_entries.async_unload(entry.entry_id))

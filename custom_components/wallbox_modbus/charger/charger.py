@@ -50,8 +50,8 @@ def _strategies() -> dict[str, type[Strategy]]:
     executor), never later inside the event loop.
     """
     found: dict[str, type[Strategy]] = {}
-    for name in sorted({m.regmap.behaviour.strategy for m in MODELS.values()} - {None}):
-        assert name is not None
+    names = {s for m in MODELS.values() if (s := m.regmap.behaviour.strategy) is not None}
+    for name in sorted(names):
         module = import_module(f"{__package__}.{name}")
         found[name] = next(
             value
