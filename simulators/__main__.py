@@ -2,6 +2,7 @@
 
     python -m simulators vestel_evc04 --port 1502
     python -m simulators --all --base-port 15020     # one per model, ports printed
+    python -m simulators --map my_wallbox.yaml --port 1502   # any register map file
 
 A simulated car is plugged in on every connector so that values move.
 """
@@ -13,15 +14,21 @@ import asyncio
 import contextlib
 import json
 import signal
+from collections.abc import Callable
+from pathlib import Path
+
+from custom_components.wallbox_modbus.charger import RegisterMapError, load_user_map
 
 from .base import WallboxSimulator
-from .registry import SIMULATORS
+from .registry import SIMULATORS, simulator_for
 
 
-async def _serve(models: list[str], base_port: int, host: str, plug: bool) -> None:
+async def _serve(
+    models: list[tuple[str, Callable[..., WallboxSimulator]]], base_port: int, host: str, plug: bool
+) -> None:
     sims: list[tuple[str, WallboxSimulator]] = []
-    for offset, model in enumerate(models):
-        sim = SIMULATORS[model](host=host, port=base_port + offset if base_port else 0)
+    for offset, (model, factory) in enumerate(models):
+        sim = factory(host=host, port=base_port + offset if base_port else 0)
         await sim.start()
         if plug:
             for connector in sim.cars:
@@ -48,17 +55,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m simulators", description=__doc__)
     parser.add_argument("model", nargs="?", choices=sorted(SIMULATORS))
     parser.add_argument("--all", action="store_true", help="one simulator per model")
+    parser.add_argument("--map", type=Path, help="a register map file (JSON or YAML) to serve")
+    parser.add_argument("--variant", help="the map's variant (default: each, one port apart)")
     parser.add_argument("--port", type=int, default=1502, help="port (single model)")
     parser.add_argument("--base-port", type=int, default=15020, help="first port with --all")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--no-car", action="store_true", help="leave the connectors empty")
     args = parser.parse_args()
-    if args.all:
-        models, port = list(SIMULATORS), args.base_port
+    if args.map is not None:
+        try:
+            found = load_user_map(args.map)
+        except RegisterMapError as err:
+            parser.exit(2, f"{err}\n")
+        found = [m for m in found if args.variant in (None, m.variant)]
+        if not found:
+            parser.error(f"{args.map.name} has no variant {args.variant!r}")
+        models = [(m.id, simulator_for(m)) for m in found]
+        port = args.port
+    elif args.all:
+        models, port = list(SIMULATORS.items()), args.base_port
     elif args.model:
-        models, port = [args.model], args.port
+        models, port = [(args.model, SIMULATORS[args.model])], args.port
     else:
-        parser.error("name a model or use --all")
+        parser.error("name a model, a --map file, or use --all")
     asyncio.run(_serve(models, port, args.host, not args.no_car))
 
 

@@ -31,7 +31,7 @@ class CompleoSimulator(WallboxSimulator):
         bank.set("firmware", "6.4.1")
         bank.set("connectors", len(self.cars))
         bank.set("hardware_type", "P51 with PM51")
-        bank.set("hardware_revision", (13 << 8) | 1)
+        bank.set("hardware_revision", "13.1")  # board P51 revision 13, PM51 version 1
         bank.set("station_max_power", 22000 * len(self.cars))
         bank.set("max_unbalanced_current", 20.0)
         bank.set("fallback_power", 4200)

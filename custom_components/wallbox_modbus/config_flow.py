@@ -15,7 +15,8 @@ from homeassistant.config_entries import (
     OptionsFlow,
 )
 from homeassistant.const import CONF_HOST, CONF_MAC, CONF_PORT, CONF_SCAN_INTERVAL, UnitOfTime
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.device_registry import format_mac
 from homeassistant.helpers.selector import (
     NumberSelector,
@@ -29,16 +30,24 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 
-from .catalog import async_models, model_defaults
+from .catalog import (
+    async_user_maps,
+    model_defaults,
+    model_label,
+    user_maps_folder,
+)
 from .charger import (
+    MODELS,
     ChargerConnectionError,
     ChargerError,
     ChargerTimeoutError,
     Identity,
     LayoutTooOldError,
     ModelInfo,
+    RegisterMapError,
     WrongModelError,
     create_charger,
+    file_of,
 )
 from .const import (
     CONF_MODEL,
@@ -56,6 +65,11 @@ PROBE_TIMEOUT = 5.0
 # Probe errors the choice of the model causes: the details form offers the model again.
 _MODEL_ERRORS = ("wrong_model", "layout_too_old")
 
+# The value of an unusable user map in the model list.
+UNUSABLE = "unusable:"
+# Placeholders of the map error messages (config.error.map_*).
+MAP_PLACEHOLDERS = ("file", "place", "field", "value", "low", "high", "allowed")
+
 # Entry states in which the entry holds (or is about to open) its connection.
 _CONNECTED_STATES = (ConfigEntryState.LOADED, ConfigEntryState.SETUP_RETRY)
 
@@ -70,7 +84,9 @@ def _int_box(minimum: int, maximum: int, unit: str | None = None) -> vol.All:
 def _model_selector(models: list[ModelInfo]) -> SelectSelector:
     return SelectSelector(
         SelectSelectorConfig(
-            options=[SelectOptionDict(value=model.id, label=model.title) for model in models],
+            options=[
+                SelectOptionDict(value=model.id, label=model_label(model)) for model in models
+            ],
             mode=SelectSelectorMode.DROPDOWN,
         )
     )
@@ -157,8 +173,35 @@ async def _async_probe(
     return {}, identity
 
 
+def _map_placeholders(error: RegisterMapError | None) -> dict[str, str]:
+    """A map error's file, place and details, for its translated message."""
+    values = dict.fromkeys(MAP_PLACEHOLDERS, "")
+    if error is not None:
+        values.update(error.params)
+        values.update(file=error.file, place=error.place)
+    return values
+
+
+def _connections_to(
+    entries: list[ConfigEntry], data: Mapping[str, Any], skip: str | None = None
+) -> int:
+    """How many entries already talk to this host and port (one connection each)."""
+    return sum(
+        1
+        for e in entries
+        if e.entry_id != skip
+        and e.data.get(CONF_HOST) == data[CONF_HOST]
+        and e.data.get(CONF_PORT) == data[CONF_PORT]
+    )
+
+
 def _same_address(entry: ConfigEntry, data: Mapping[str, Any]) -> bool:
     return all(entry.data.get(key) == data[key] for key in (CONF_HOST, CONF_PORT, CONF_UNIT_ID))
+
+
+async def _async_models(hass: HomeAssistant) -> dict[str, ModelInfo]:
+    """Every model that can be chosen now: the shipped maps', then the usable user maps'."""
+    return {**MODELS, **(await async_user_maps(hass)).models}
 
 
 class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -179,23 +222,46 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
         return WallboxModbusOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Let the user choose the model.
+        """Let the user choose the model: shipped maps first, then the user's own.
 
         The form shows the model only, so that the next step can fill in that
         model's defaults; a caller that already knows the address may send
-        host, port and unit_id along with it and skip the second form.
+        host, port and unit_id along with it and skip the second form.  A user
+        map with a mistake is listed as unusable; choosing it shows the mistake.
         """
-        models = await async_models(self.hass)
-        if user_input is not None and user_input.get(CONF_MODEL) in models:
-            self._model = models[user_input[CONF_MODEL]]
-            address = {k: v for k, v in user_input.items() if k != CONF_MODEL}
-            return await self.async_step_details(address if CONF_HOST in address else None)
+        user_maps = await async_user_maps(self.hass)
+        models = {**MODELS, **user_maps.models}
+        errors: dict[str, str] = {}
+        placeholders = {"folder": str(user_maps_folder(self.hass)), **_map_placeholders(None)}
+        if user_input is not None:
+            choice = str(user_input.get(CONF_MODEL, ""))
+            if choice in models:
+                self._model = models[choice]
+                address = {k: v for k, v in user_input.items() if k != CONF_MODEL}
+                return await self.async_step_details(address if CONF_HOST in address else None)
+            error = user_maps.unusable.get(choice.removeprefix(UNUSABLE))
+            if error is not None:
+                errors["base"] = f"map_{error.code}"
+                placeholders.update(_map_placeholders(error))
+            else:
+                errors["base"] = "map_gone"
+        options = [SelectOptionDict(value=m.id, label=model_label(m)) for m in models.values()]
+        options += [
+            SelectOptionDict(value=f"{UNUSABLE}{file}", label=f"{file} (unusable)")
+            for file in user_maps.unusable
+        ]
         return self.async_show_form(
             step_id="user",
             data_schema=vol.Schema(
-                {vol.Required(CONF_MODEL): _model_selector(list(models.values()))},
+                {
+                    vol.Required(CONF_MODEL): SelectSelector(
+                        SelectSelectorConfig(options=options, mode=SelectSelectorMode.DROPDOWN)
+                    )
+                },
                 extra=vol.ALLOW_EXTRA,  # host, port, unit_id in one go (see above)
             ),
+            errors=errors,
+            description_placeholders=placeholders,
         )
 
     async def async_step_details(
@@ -206,7 +272,7 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
         When the box is not the chosen model (or its layout is too old for it),
         the form offers the model again, so that the user can correct either.
         """
-        models = await async_models(self.hass)
+        models = await _async_models(self.hass)
         errors: dict[str, str] = {}
         if user_input is not None and user_input.get(CONF_MODEL) in models:
             self._model = models[user_input[CONF_MODEL]]
@@ -216,6 +282,7 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
             self._async_abort_entries_match(
                 {key: data[key] for key in (CONF_HOST, CONF_PORT, CONF_UNIT_ID)}
             )
+            self._abort_if_too_many_connections(data)
             errors, identity = await _async_probe(self._model, data, placeholders)
             if identity is not None:
                 return await self._async_create(identity, data)
@@ -234,6 +301,12 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
             description_placeholders=placeholders,
         )
+
+    def _abort_if_too_many_connections(self, data: Mapping[str, Any]) -> None:
+        """Refuse another entry for a box that takes no more connections."""
+        allowed = self._model.regmap.max_connections
+        if _connections_to(self._async_current_entries(), data) >= allowed:
+            raise AbortFlow("too_many_connections", {"max": str(allowed)})
 
     async def _async_create(
         self, identity: Identity, data: dict[str, Any], updates: dict[str, Any] | None = None
@@ -282,7 +355,7 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="already_configured")
         models = {
             model.id: model
-            for model in (await async_models(self.hass)).values()
+            for model in (await _async_models(self.hass)).values()
             if model.announced_as(hostname)
         }
         if not models:
@@ -312,6 +385,7 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
             self._async_abort_entries_match(
                 {key: data[key] for key in (CONF_HOST, CONF_PORT, CONF_UNIT_ID)}
             )
+            self._abort_if_too_many_connections(data)
             errors, identity = await _async_probe(self._model, data, placeholders)
             if identity is not None:
                 return await self._async_create(
@@ -334,8 +408,15 @@ class WallboxModbusConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Move the entry to another host, port or unit id; the box must stay the same."""
         entry = self._get_reconfigure_entry()
-        model = (await async_models(self.hass)).get(entry.data[CONF_MODEL])
+        user_maps = await async_user_maps(self.hass)  # a user map is read again
+        model = {**MODELS, **user_maps.models}.get(entry.data[CONF_MODEL])
         if model is None:
+            broken = user_maps.unusable.get(file_of(str(entry.data[CONF_MODEL])))
+            if broken is not None:
+                return self.async_abort(
+                    reason="map_invalid",
+                    description_placeholders={"file": broken.file, "error": str(broken)},
+                )
             return self.async_abort(reason="unknown_model")
         errors: dict[str, str] = {}
         placeholders = {"model": entry.title}

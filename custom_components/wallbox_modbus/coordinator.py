@@ -10,6 +10,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_MAC, CONF_SCAN_INTERVAL, STATE_OFF, Platform
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
@@ -19,7 +20,15 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .charger import Charger, ChargerError, Identity, Ran, Snapshot, WrongModelError
+from .charger import (
+    Charger,
+    ChargerError,
+    ChargerEvent,
+    Identity,
+    Ran,
+    Snapshot,
+    WrongModelError,
+)
 from .const import (
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
@@ -64,6 +73,9 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
     - A lost connection is not a reason to reload: the transport reconnects on
       the next request.  The box going silent and answering again are logged
       once each by the coordinator itself.
+    - What the box announces in a poll (a card presented) is fired on the bus
+      as ``wallbox_modbus_<event>`` once the entities show that poll, with the
+      device id of the box (or connector) it concerns.
     """
 
     config_entry: WallboxConfigEntry
@@ -88,6 +100,7 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         self._closed = False
         self._timer: CALLBACK_TYPE | None = None
         self._store = desired_store(hass, entry.entry_id)
+        self._events: tuple[ChargerEvent, ...] = ()
 
     # ------------------------------------------------------------------ the wishes
 
@@ -227,7 +240,27 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         if slow:
             self._slow_at = now
             self._slow_requested = False
+        self._events = snapshot.events
         return snapshot
+
+    @callback
+    def async_update_listeners(self) -> None:
+        """Show the poll in the entities, then fire what the box announced in it."""
+        super().async_update_listeners()
+        events, self._events = self._events, ()
+        for event in events:
+            self._async_fire(event)
+
+    @callback
+    def _async_fire(self, event: ChargerEvent) -> None:
+        device = dr.async_get(self.hass).async_get_device(
+            identifiers={(DOMAIN, self.device_unique_id(event.connector))}
+        )
+        data: dict[str, Any] = {"device_id": device.id if device is not None else None}
+        if event.connector is not None:
+            data["connector"] = event.connector
+        data.update(event.data)
+        self.hass.bus.async_fire(f"{DOMAIN}_{event.key}", data)
 
     async def async_set_scan_interval(self, seconds: float) -> None:
         """Poll at a new interval from now on."""

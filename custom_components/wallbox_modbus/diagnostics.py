@@ -58,6 +58,14 @@ async def async_get_config_entry_diagnostics(
         if snapshot is not None
         else None,
         "failed_points": sorted(snapshot.failed) if snapshot is not None else [],
+        # Codes the map has no name for (the entity shows unknown): the raw number.
+        "unknown_codes": {
+            point: code
+            for point, code in sorted(snapshot.codes.items())
+            if snapshot.values.get(point) is None
+        }
+        if snapshot is not None
+        else {},
         "raw_blocks": {
             block: "**REDACTED**" if _covers_private(private, block) else words
             for block, words in charger.reader.raw_blocks.items()

@@ -29,7 +29,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .charger import STATUSES
+from .binary_sensor import BINARY_SENSORS
+from .charger import STATUSES, Point
 from .coordinator import WallboxConfigEntry
 from .entity import WallboxEntity, WallboxEntityDescription, entities_for
 
@@ -39,24 +40,21 @@ CABLE_STATES = ["not_connected", "cable_connected", "vehicle_connected", "vehicl
 EQUIPMENT_STATES = ["initialising", "running", "fault", "disabled", "updating"]
 PHASE_SWITCH_STATES = ["switching", "1", "3"]
 CHARGING_STATES = ["a1", "a2", "b1", "b2", "c1", "c2", "derating", "e", "f", "error"]
+# The codes the vendor's list names (any other reads as unknown, its number in `code`).
 ERROR_CODES = [
     "connector_lock_failure",
     "ground_failure",
-    "high_temperature",
-    "internal_error",
     "local_list_conflict",
     "no_error",
     "not_available",
     "other_error",
     "over_current_failure",
-    "over_voltage",
     "power_meter_failure",
     "power_switch_failure",
-    "reader_failure",
-    "reset_failure",
     "under_voltage",
-    "weak_signal",
 ]
+CHARGING_PERMISSIONS = ["none", "rfid", "web", "app", "ocpp", "modbus"]
+RFID_SECURITY_TYPES = ["no_secure_card", "secure_card"]
 DERATING_STATES = ["none", "level_1", "level_2", "paused_overtemperature", "sensor_error"]
 
 
@@ -67,10 +65,13 @@ class WallboxSensorEntityDescription(WallboxEntityDescription, SensorEntityDescr
     ``convert_fn`` turns the value into the state (default: the value itself).
     ``lifetime`` marks a counter that never goes back (a lower reading is a
     glitch, not a reset); counters of a session or since power-on may reset.
+    ``code_attribute`` adds the raw number the box sent, so that a code the
+    vendor's list lacks (the state is unknown) is still visible.
     """
 
     convert_fn: Callable[[Any], StateType | datetime] | None = None
     lifetime: bool = False
+    code_attribute: bool = False  # the raw number behind the state, as attribute `code`
 
 
 def _local_time(value: Any) -> datetime | None:
@@ -82,6 +83,20 @@ def _local_time(value: Any) -> datetime | None:
 
 def _lower(value: Any) -> str | None:
     return value.lower() if isinstance(value, str) else None
+
+
+def _time_of_day(value: Any) -> str | None:
+    """An hhmmss number (143015) as the time of day it stands for ("14:30:15").
+
+    0 is no time: the box has no session to tell of (a session that began at
+    midnight sharp reads as unknown too).
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or value == 0:
+        return None
+    hours, minutes, seconds = value // 10000, value // 100 % 100, value % 100
+    if not (0 <= hours < 24 and minutes < 60 and seconds < 60):
+        return None
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}"
 
 
 def _phase_values(
@@ -147,11 +162,23 @@ def _rating(key: str, device_class: SensorDeviceClass, unit: str) -> WallboxSens
     )
 
 
-def _diagnostic(key: str, *, enabled: bool = True) -> WallboxSensorEntityDescription:
+def _diagnostic(key: str, *, enabled: bool = True, **kwargs: Any) -> WallboxSensorEntityDescription:
     return WallboxSensorEntityDescription(
         key=key,
         translation_key=key,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=enabled,
+        **kwargs,
+    )
+
+
+def _power(key: str, *, enabled: bool = True) -> WallboxSensorEntityDescription:
+    return WallboxSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
         entity_registry_enabled_default=enabled,
     )
 
@@ -159,13 +186,7 @@ def _diagnostic(key: str, *, enabled: bool = True) -> WallboxSensorEntityDescrip
 SENSORS: tuple[WallboxSensorEntityDescription, ...] = (
     # Every charge point
     _enum("status", list(STATUSES)),
-    WallboxSensorEntityDescription(
-        key="power",
-        translation_key="power",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        state_class=SensorStateClass.MEASUREMENT,
-    ),
+    _power("power"),
     *_phase_values("current", SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE),
     *_phase_values("voltage", SensorDeviceClass.VOLTAGE, UnitOfElectricPotential.VOLT),
     _energy("energy_session", lifetime=False),
@@ -196,6 +217,10 @@ SENSORS: tuple[WallboxSensorEntityDescription, ...] = (
         entity_registry_enabled_default=False,
         convert_fn=_local_time,
     ),
+    # Times of day without a date: a timestamp would need a date the box does not give.
+    _diagnostic("session_start_time", enabled=False, convert_fn=_time_of_day),
+    _diagnostic("session_end_time", enabled=False, convert_fn=_time_of_day),
+    _diagnostic("chargepoint_id", enabled=False),
     # Amperfied connect
     # starts again at every power-on; energy_total is the counter to use
     _energy("energy_since_power_on", lifetime=False, diagnostic=True, enabled=False),
@@ -226,19 +251,42 @@ SENSORS: tuple[WallboxSensorEntityDescription, ...] = (
         entity_registry_enabled_default=False,
         convert_fn=_lower,
     ),
-    # Compleo station
-    WallboxSensorEntityDescription(
-        key="station_power",
-        translation_key="station_power",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        state_class=SensorStateClass.MEASUREMENT,
+    _diagnostic("software_revision", enabled=False),
+    _diagnostic("item_number", enabled=False),
+    _diagnostic("production_date", enabled=False),
+    _diagnostic("firmware_variant", enabled=False),
+    # Internal MID meter: the same quantities as the box's own, from the calibrated meter.
+    *_phase_values(
+        "mid_current", SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE, enabled=False
     ),
+    *_phase_values(
+        "mid_voltage", SensorDeviceClass.VOLTAGE, UnitOfElectricPotential.VOLT, enabled=False
+    ),
+    _power("mid_power", enabled=False),
+    _diagnostic("mid_serial_number", enabled=False),
+    # RFID: the card counter and who allowed charging; the last card (personal) disabled.
+    _diagnostic("rfid_card_counter"),
+    _enum("charging_permission", CHARGING_PERMISSIONS, diagnostic=True),
+    _enum(
+        "rfid_security_type",
+        RFID_SECURITY_TYPES,
+        diagnostic=True,
+        entity_registry_enabled_default=False,
+    ),
+    _diagnostic("rfid_uid", enabled=False),
+    _diagnostic("rfid_card_number", enabled=False),
+    # Compleo station
+    _power("station_power"),
     *_phase_values("station_current", SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE),
+    _power("used_power", enabled=False),
     _diagnostic("connectors", enabled=False),  # how many the station has: fixed
+    _diagnostic("hardware_type", enabled=False),
+    _diagnostic("hardware_revision", enabled=False),
+    _diagnostic("vehicle_number", enabled=False),
     # Compleo connectors
-    _enum("error_code", ERROR_CODES, diagnostic=True),
+    _enum("error_code", ERROR_CODES, diagnostic=True, code_attribute=True),
     _enum("derating", DERATING_STATES, diagnostic=True),
+    _diagnostic("tag", enabled=False),
 )
 
 
@@ -249,8 +297,55 @@ async def async_setup_entry(
 ) -> None:
     """Set up the sensors the box serves."""
     coordinator = entry.runtime_data.coordinator
+    charger = coordinator.charger
+    known = {d.key for d in (*SENSORS, *BINARY_SENSORS)}
+    # A user's map may read points the catalog has no word for; a shipped map may not.
+    extras = charger.extra_readings(known) if charger.model.user_map else []
     async_add_entities(
-        entities_for(coordinator, SENSORS, _sensor_factory),
+        [
+            *entities_for(coordinator, SENSORS, _sensor_factory),
+            *(
+                WallboxSensorEntity(
+                    coordinator=coordinator,
+                    description=_extra_description(point),
+                    connector=point.connector,
+                )
+                for point in extras
+            ),
+        ]
+    )
+
+
+# A map's own points that the catalog has no word for: named after their key.
+_DEVICE_CLASSES = {
+    "W": SensorDeviceClass.POWER,
+    "kW": SensorDeviceClass.POWER,
+    "A": SensorDeviceClass.CURRENT,
+    "V": SensorDeviceClass.VOLTAGE,
+    "kWh": SensorDeviceClass.ENERGY,
+    "Wh": SensorDeviceClass.ENERGY,
+    "°C": SensorDeviceClass.TEMPERATURE,
+    "s": SensorDeviceClass.DURATION,
+}
+
+
+def _extra_description(point: Point) -> WallboxSensorEntityDescription:
+    """A plain diagnostic sensor for a point without a catalog description."""
+    options = None
+    if point.values is not None and all(isinstance(v, str) for v in point.values.values()):
+        options = [str(v) for v in point.values.values()]
+    unit = point.unit if options is None else None
+    device_class = SensorDeviceClass.ENUM if options else _DEVICE_CLASSES.get(unit or "")
+    numeric = unit is not None and device_class is not SensorDeviceClass.ENERGY
+    return WallboxSensorEntityDescription(
+        key=point.key,
+        name=point.key.replace("_", " ").capitalize(),
+        native_unit_of_measurement=unit,
+        device_class=device_class,
+        options=options,
+        state_class=SensorStateClass.MEASUREMENT if numeric else None,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
     )
 
 
@@ -270,6 +365,8 @@ class WallboxSensorEntity(WallboxEntity, SensorEntity):
     def _value(self) -> StateType | datetime:
         description = self.entity_description
         value: StateType | datetime = self.snapshot.get(description.key, self.connector)
+        if value == "":
+            return None  # an empty text (no card yet, no tag): no value
         if description.convert_fn is not None:
             value = description.convert_fn(value)
         if description.options is not None and value not in description.options:
@@ -280,6 +377,13 @@ class WallboxSensorEntity(WallboxEntity, SensorEntity):
     def native_value(self) -> StateType | datetime:
         """Return the value of the last refresh."""
         return self._value()
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The raw number the box sent, where the description asks for it."""
+        if not self.entity_description.code_attribute:
+            return None
+        return {"code": self.snapshot.codes.get(self.value_id)}
 
 
 class WallboxEnergySensorEntity(WallboxSensorEntity, RestoreSensor):

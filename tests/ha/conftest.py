@@ -32,14 +32,14 @@ from pytest_homeassistant_custom_component.common import (  # noqa: E402
     async_fire_time_changed,
 )
 
-from custom_components.wallbox_modbus.charger import MODELS  # noqa: E402
+from custom_components.wallbox_modbus.charger import MODELS, ModelInfo  # noqa: E402
 from custom_components.wallbox_modbus.const import (  # noqa: E402
     CONF_MODEL,
     CONF_UNIT_ID,
     DOMAIN,
 )
 from simulators.base import WallboxSimulator  # noqa: E402
-from simulators.registry import SIMULATORS  # noqa: E402
+from simulators.registry import SIMULATORS, simulator_for  # noqa: E402
 
 type StartSimulator = Callable[..., Awaitable[WallboxSimulator]]
 
@@ -107,6 +107,17 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load the integration from custom_components/."""
 
 
+@pytest.fixture(autouse=True)
+def own_config_dir(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Each test's Home Assistant gets a config folder of its own (user maps go there).
+
+    The harness's shared testing_config lives inside the installed package.
+    """
+    if "hass" in request.fixturenames:
+        hass: HomeAssistant = request.getfixturevalue("hass")
+        hass.config.config_dir = str(tmp_path / "config")
+
+
 @pytest.fixture
 async def start_simulator(socket_enabled: None) -> AsyncIterator[StartSimulator]:
     """Start simulators on free ports; every one is stopped at teardown.
@@ -116,11 +127,12 @@ async def start_simulator(socket_enabled: None) -> AsyncIterator[StartSimulator]
     """
     started: list[WallboxSimulator] = []
 
-    async def start(model_id: str, **kwargs: Any) -> WallboxSimulator:
+    async def start(model: str | ModelInfo, **kwargs: Any) -> WallboxSimulator:
         kwargs.setdefault("clock", sim_clock)
         kwargs.setdefault("wall_clock", sim_wall_clock)
         kwargs.setdefault("port", 0)
-        sim = SIMULATORS[model_id](**kwargs)
+        factory = SIMULATORS[model] if isinstance(model, str) else simulator_for(model)
+        sim = factory(**kwargs)
         await sim.start()
         started.append(sim)
         return sim

@@ -11,12 +11,15 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigFl
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_SCAN_INTERVAL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.wallbox_modbus.charger import MODELS as CHARGER_MODELS
 from custom_components.wallbox_modbus.charger import Charger, create_charger
 from custom_components.wallbox_modbus.const import CONF_MODEL, CONF_UNIT_ID, DOMAIN
 from simulators.base import WallboxSimulator
 
+from .common import state_of
 from .conftest import StartSimulator, entry_for, serial_of, settle
 
 MODELS = [
@@ -292,46 +295,83 @@ async def test_wrong_model_fixed_by_the_address(
     await hass.config_entries.async_unload(result["result"].entry_id)
 
 
-async def test_layout_too_old(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
-    """A connect.home on layout 1.0.8 chosen as connect.business: the layout and minimum.
+@pytest.mark.parametrize(
+    ("actual", "layout", "chosen", "found", "minimum", "fix"),
+    [
+        ("amperfied_home", None, "amperfied_business", "1.0.8", "2.0.0", "amperfied_home"),
+        ("amperfied_home", (2, 0, 0), "amperfied_solar", "2.0.0", "2.0.1", "amperfied_home"),
+        # no model takes layout 1.0.0: the firmware is updated
+        ("amperfied_home", (1, 0, 0), "amperfied_home", "1.0.0", "1.0.8", None),
+    ],
+)
+async def test_layout_too_old(
+    hass: HomeAssistant,
+    start_simulator: StartSimulator,
+    actual: str,
+    layout: tuple[int, ...] | None,
+    chosen: str,
+    found: str,
+    minimum: str,
+    fix: str | None,
+) -> None:
+    """A layout below the chosen model's minimum: refused, naming the layout and minimum.
 
-    Choosing connect.home instead adds it, without a unique id (no serial number).
+    The form offers the model again: the model the box is, chosen there, adds it; or
+    the box, updated, is added as the model chosen.
     """
-    sim = await start_simulator("amperfied_home")
-    result = await start_flow(hass, "amperfied_business")
+    sim = await start_simulator(actual, **({"layout": layout} if layout else {}))
+    result = await start_flow(hass, chosen)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], address(sim.port))
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "layout_too_old"}
     assert result["description_placeholders"] == {
-        "model": "Amperfied connect.business",
-        "layout": "1.0.8",
-        "minimum": "2.0.0",
+        "model": CHARGER_MODELS[chosen].title,
+        "layout": found,
+        "minimum": minimum,
     }
     assert await settle(lambda: sim.server.open_connections == 0)
+    assert sim.server.stats.writes_log == []
     assert model_field(result) is not None
 
+    if fix is None:
+        sim = await start_simulator(actual)  # the same box on current firmware
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_MODEL: "amperfied_home", **address(sim.port)}
+        result["flow_id"], {CONF_MODEL: fix or chosen, **address(sim.port)}
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "Amperfied connect.home"
-    assert result["result"].unique_id is None
+    assert result["title"] == TITLES[fix or chosen]
     await hass.config_entries.async_unload(result["result"].entry_id)
 
 
+@pytest.mark.parametrize(
+    ("actual", "kwargs", "serial"),
+    [
+        ("amperfied_home", {"layout": (2, 0, 0)}, "AMP-HOME-0001"),
+        # The registers cannot tell home from business: the user's choice stands.
+        ("amperfied_business", {"mid": False}, "AMP-BUSINESS-0001"),
+    ],
+)
 async def test_connect_home_on_layout_2_0_0(
-    hass: HomeAssistant, start_simulator: StartSimulator
+    hass: HomeAssistant,
+    start_simulator: StartSimulator,
+    actual: str,
+    kwargs: dict[str, Any],
+    serial: str,
 ) -> None:
     """A connect.home on current firmware (layout 2.0.0) is added with its serial number."""
-    sim = await start_simulator("amperfied_business", mid=False)
+    sim = await start_simulator(actual, **kwargs)
+    sim.plug(1)
     result = await start_flow(hass, "amperfied_home")
     result = await hass.config_entries.flow.async_configure(result["flow_id"], address(sim.port))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Amperfied connect.home"
-    assert result["result"].unique_id == "AMP-BUSINESS-0001"
+    assert result["result"].unique_id == serial
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.amperfied_connect_home_session_energy") is not None
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, serial)})
+    assert device is not None and device.serial_number == serial
+    assert device.model == "connect.home"
+    assert float(state_of(hass, "sensor.amperfied_connect_home_session_energy")) >= 0
     await hass.config_entries.async_unload(result["result"].entry_id)
 
 

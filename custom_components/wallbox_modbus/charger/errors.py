@@ -92,6 +92,7 @@ MAP_MESSAGES: Mapping[str, str] = {
     "unknown_point": "`{field}` names point `{value}`, which the map does not have",
     "not_writable": "`{field}` names point `{value}`, which is not writable",
     "not_readable": "`{field}` names point `{value}`, which cannot be read",
+    "not_a_command": "`{field}` {value} is not a value that point `{allowed}` takes",
     "overlap": "overlaps point `{value}`",
     "duplicate": "is defined twice",
     "fixed_width": "`count` of a {value} point is always {low}",
@@ -125,6 +126,13 @@ class RegisterMapError(ChargerError):
         self.code = code
         self.params = {key: str(value) for key, value in params.items()}
         super().__init__(f"{file}: {where}: {self.message}")
+
+    @property
+    def place(self) -> str:
+        """Where, in the file's own words: the point key or section name ('power', 'limit')."""
+        if "`" in self.where:
+            return self.where.split("`")[1]
+        return self.where
 
     @property
     def message(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .codec import decode, decode_int, split_bits, trim_hex_bytes
@@ -19,7 +19,7 @@ from .errors import IllegalAddressError, LayoutTooOldError, ModbusExceptionError
 from .mapcheck import parse_version
 from .models import ModelInfo
 from .planner import Readable, ReadBlock, plan
-from .registers import Point, RegisterMap, Tier
+from .registers import TEXT_TYPES, Point, RegisterMap, Tier
 from .snapshot import Identity, pid
 from .spec import DeriveRule
 from .transport import ModbusTransport
@@ -60,6 +60,7 @@ class PointReader:
         self.raw_blocks: dict[str, list[int]] = {}
         self.recent_errors: list[str] = []
         self.values: dict[str, Any] = {}
+        self.codes: dict[str, int] = {}  # raw number of every point read through its `values`
         self._points: list[Point] = self.map.available_points(model.variant, None)
         self._readable = Readable(self._points, self.map.safe_ranges)
         self._plans: dict[frozenset[Tier], list[ReadBlock]] = {}
@@ -262,9 +263,15 @@ class PointReader:
             self._read_at[point.id] = seq
             part = block.words(words, point)
             values[point.id] = decode(point, part)
+            self._keep_code(point, part)
             if point.bits:
                 flags = split_bits(point, decode_int(point, part))
                 values.update({pid(k, point.connector): v for k, v in flags.items()})
+
+    def _keep_code(self, point: Point, words: Sequence[int]) -> None:
+        """The raw number of a point read through its values: a code the map lacks stays visible."""
+        if point.values is not None and point.type not in TEXT_TYPES:
+            self.codes[point.id] = decode_int(point, words)
 
     async def _narrow(self, block: ReadBlock, seq: int) -> dict[str, Any]:
         """A block answered exception 2: find what the box lacks, keep the rest.
@@ -314,6 +321,7 @@ class PointReader:
             )
             self.dropped[point.id] = reason
             self.values.pop(point.id, None)  # no stale value for a point no longer read
+            self.codes.pop(point.id, None)
             for bit in point.bits or {}:
                 self.values.pop(pid(bit, point.connector), None)
 
@@ -357,8 +365,13 @@ class PointReader:
         return value in rule.members
 
     def derived_sources(self, key: str, connector: int | None) -> set[str]:
-        """Point ids a derived value is computed from (its availability follows them)."""
-        sources: set[str] = set()
+        """Point ids a derived value is computed from (its availability follows them).
+
+        A bit of a bit field comes from the point that holds it.
+        """
+        sources: set[str] = {
+            p.id for p in self.points if p.bits and key in p.bits and p.connector == connector
+        }
         for rule in self.map.behaviour.derive:
             if rule.key == key:
                 for name in rule.sources:
@@ -384,6 +397,7 @@ class PointReader:
         if point.readable and point.count == 1 and self._written_at[point.id] == seq:
             self._read_at[point.id] = seq
             self.values[point.id] = decode(point, [raw])
+            self._keep_code(point, [raw])
             if point.bits:
                 self.values.update(
                     {pid(k, point.connector): v for k, v in split_bits(point, raw).items()}

@@ -54,6 +54,10 @@ TYPE_WIDTH: dict[str, int | None] = {
     "s16": 1,
     "u32": 2,  # high word first
     "s32": 2,  # high word first
+    "u32_low_first": 2,
+    "s32_low_first": 2,
+    "f32": 2,  # IEEE 754 single precision, high word first
+    "f32_low_first": 2,
     "str1": None,  # one ASCII character per register (low byte)
     "str2": None,  # two ASCII characters per register, high byte first
     "hex_bytes": None,  # raw bytes, two per register, shown as hex
@@ -103,6 +107,9 @@ MAP_FIELDS = frozenset(
         "keepalive",
         "phase_switch",
         "remote_lock",
+        "commands",
+        "toggles",
+        "events",
         "reboot",
         "strategy",
         "simulate",
@@ -350,6 +357,14 @@ def _parse_point(raw: Any, check: Check, index: int, variants: Mapping[str, Vari
         }
     write = _parse_write(data["write"], check, where) if "write" in data else None
     check.expect(("w" in access) == (write is not None), where, "write_without_access")
+    check.expect(
+        write is None or not type_name.startswith("f32"),
+        where,
+        "unknown_choice",
+        field="type of a writable point",
+        allowed="an integer type",
+        value=shown(type_name),
+    )
     point_variants: dict[str, tuple[int, ...] | None] = {}
     raw_variants = data.get("variants", {})
     if isinstance(raw_variants, list):

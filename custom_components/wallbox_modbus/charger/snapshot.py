@@ -59,14 +59,25 @@ class Desired:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ChargerEvent:
+    """Something the box announced in one refresh (a card presented), with its values."""
+
+    key: str
+    connector: int | None
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Snapshot:
     """Every decoded point after a refresh, the derived values, and the desired state."""
 
     values: Mapping[str, Any]
     failed: frozenset[str] = frozenset()
+    codes: Mapping[str, int] = field(default_factory=dict)  # raw numbers of mapped points
     time: float = 0.0
     desired: Mapping[int | None, Desired] = field(default_factory=dict)
     pending: frozenset[int | None] = frozenset()  # connectors with a limit write held back
+    events: tuple[ChargerEvent, ...] = ()  # announced by the refresh that made this snapshot
 
     def get(self, key: str, connector: int | None = None) -> Any:
         return self.values.get(pid(key, connector))
