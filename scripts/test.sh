@@ -55,7 +55,8 @@ if [ $QUICK = 0 ]; then
   step "Home Assistant 2026.10.4 (Python 3.14 chroot, pymodbus $HA2026_PYMODBUS)"
   if ensure_ha2026 >/dev/null; then
     mkdir -p "$ROOT/artifacts"
-    run "HA 2026.10.4" in_chroot sh -c "cd /src && python -m pytest tests/ha -q -p no:cacheprovider --junitxml=/src/artifacts/ha2026.xml"
+    run "HA 2026.10.4" in_chroot python -m pytest tests/ha -q -p no:cacheprovider \
+      --junitxml="$ROOT/artifacts/ha2026.xml"
     cp "$ROOT/artifacts/ha2026.xml" "$RESULTS/ha2026.xml" 2>/dev/null
   else
     FAILED_STEPS+=("env HA 2026.10.4")
