@@ -7,6 +7,8 @@
 #   ha2026   Python 3.14 in a Debian sid chroot + Home Assistant 2026.10.4 harness
 #            (the chroot is shared by concurrent runs: chroot_mount / chroot_umount)
 #   pm-X.Y.Z one small venv per pymodbus version of the transport matrix
+#   ha-demo  Home Assistant 2026.11 (what users run) in the chroot, for the demo and the
+#            browser test (/opt/ha-demo)
 #
 # Everything lives under $WALLBOX_CACHE (default ~/.cache/wallbox-modbus), outside
 # the checkout, so a fresh clone on the same machine reuses what exists.
@@ -193,9 +195,9 @@ chroot_mount() { _chroot_locked _chroot_mount_locked "${1:-}"; }
 # chroot_umount [DIR]: leave; unmount DIR and then /proc, /dev when nobody needs them.
 chroot_umount() { _chroot_locked _chroot_umount_locked "${1:-}"; }
 
-ensure_ha2026() {
-  local stamp="$CHROOT/.wallbox-env" want="$ENV_VERSION $HA2026_PHCC $HA2026_PYMODBUS ${DEV_TOOLS[*]}"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then echo "$CHROOT"; return 0; fi
+# The sid chroot itself (Python 3.14), shared by the 2026.10.4 test harness and the
+# 2026.11 demo.  Built once; reused while python3.14 is in it.
+ensure_chroot() {
   if [ ! -x "$CHROOT/usr/bin/python3.14" ]; then
     apt_install debootstrap
     local mirror
@@ -210,6 +212,12 @@ ensure_ha2026() {
   mkdir -p "$CHROOT/usr/local/share/ca-certificates"
   cp /usr/local/share/ca-certificates/*.crt "$CHROOT/usr/local/share/ca-certificates/" 2>/dev/null || true
   chroot "$CHROOT" update-ca-certificates >/dev/null 2>&1 || true
+}
+
+ensure_ha2026() {
+  local stamp="$CHROOT/.wallbox-env" want="$ENV_VERSION $HA2026_PHCC $HA2026_PYMODBUS ${DEV_TOOLS[*]}"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then echo "$CHROOT"; return 0; fi
+  ensure_chroot || return 1
   chroot_mount
   trap chroot_umount EXIT
   log "installing Home Assistant 2026.10.4 test harness in the chroot (about three minutes)"
@@ -221,6 +229,57 @@ ensure_ha2026() {
   chroot_umount
   trap - EXIT
   echo "$want" > "$stamp"
+  echo "$CHROOT"
+}
+
+# chroot_apt PACKAGES...: Debian packages in the chroot (with the package lists that
+# are there; refreshed only if that fails, which may also upgrade python3.14).
+chroot_apt() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    chroot "$CHROOT" dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "apt-get install ${missing[*]} in the chroot"
+  local apt=(chroot "$CHROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin
+    DEBIAN_FRONTEND=noninteractive apt-get -qq -o Dpkg::Use-Pty=0)
+  "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >&2 && return 0
+  "${apt[@]}" update >&2 && "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >&2
+}
+
+# The demo's and the browser test's Home Assistant 2026.11 (what users run): a venv at
+# /opt/ha-demo in the chroot with Home Assistant, its frontend and the requirements of
+# what a minimal configuration loads (scripts/demo2026-requirements.txt; Home
+# Assistant must not pip-install at runtime).  Two of them (pymicro-vad,
+# pyspeex-noise) have no wheels for Python 3.14 and are compiled: g++ in the chroot.
+HA_DEMO2026_VENV=/opt/ha-demo
+HA_DEMO2026_VERSION=1   # bump to force a rebuild of the demo venv alone
+ensure_ha_demo2026() {
+  local req=() want stamp="$CHROOT$HA_DEMO2026_VENV/.wallbox-env"
+  mapfile -t req < <(sed -e 's/#.*//' -e 's/[[:space:]]*$//' "$ROOT/scripts/demo2026-requirements.txt" | grep -v '^$')
+  want="$HA_DEMO2026_VERSION ${req[*]}"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then echo "$CHROOT"; return 0; fi
+  ensure_chroot || return 1
+  (
+    trap chroot_umount EXIT
+    trap 'exit 130' INT TERM
+    set -e
+    chroot_mount
+    chroot_apt g++ python3.14-dev libturbojpeg0
+    log "installing Home Assistant 2026.11 for the demo in the chroot ($HA_DEMO2026_VENV)"
+    local venv=$HA_DEMO2026_VENV
+    local inside=(chroot "$CHROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8
+      SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt PIP_CERT=/etc/ssl/certs/ca-certificates.crt
+      PIP_DISABLE_PIP_VERSION_CHECK=1 UV_NATIVE_TLS=1)
+    rm -rf "${CHROOT:?}$venv"
+    "${inside[@]}" python3.14 -m venv "$venv" >&2
+    # uv (which Home Assistant requires anyway) installs the rest
+    local uv_req
+    uv_req=$(printf '%s\n' "${req[@]}" | grep -E '^uv==')
+    "${inside[@]}" "$venv/bin/pip" install -q "$uv_req" >&2
+    "${inside[@]}" "$venv/bin/uv" pip install -q --python "$venv/bin/python" "${req[@]}" >&2
+    echo "$want" > "$stamp"
+  ) || return 1
   echo "$CHROOT"
 }
 
@@ -251,5 +310,6 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   ensure_ha2025 >/dev/null
   for v in "${PYMODBUS_MATRIX[@]}"; do ensure_pymodbus "$v" >/dev/null; done
   ensure_ha2026 >/dev/null
+  ensure_ha_demo2026 >/dev/null
   log "all environments ready under $WALLBOX_CACHE"
 fi
