@@ -159,8 +159,9 @@ _chroot_umount_locked() {
   while read -r d; do
     case "$d" in "$CHROOT/proc"|"$CHROOT/dev"|"$CHROOT/src") continue ;; esac
     used=0
-    for f in "$CHROOT_USERS"/*; do
-      [ -e "$f" ] && [ "$CHROOT$(cat "$f")" = "$d" ] && used=1
+    for f in "$CHROOT_USERS"/*; do  # held, or a directory below it is (a lazy
+      [ -e "$f" ] || continue      # unmount would take that one along)
+      case "$CHROOT$(cat "$f")/" in "$d/"*) used=1 ;; esac
     done
     if [ $used = 0 ]; then
       umount -l "$d" && rmdir "$d" 2>/dev/null || true
