@@ -27,7 +27,6 @@ the browser console goes to wallbox-console.log.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import threading
@@ -35,14 +34,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 pytest.importorskip("playwright.sync_api")
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, Response, WebSocket, expect
+from playwright.sync_api import Locator, expect
 
 from custom_components.wallbox_modbus.charger import MODELS as ALL_MODELS
 from tests.e2e.browser import CHROMIUM, HaUi, ha_browser
@@ -97,21 +94,6 @@ def _model_labels() -> dict[str, str]:
 
 
 LABELS = _model_labels()
-
-
-_REJECTION_LOGGER = """
-window.addEventListener("unhandledrejection", (event) => {
-  let reason;
-  try { reason = JSON.stringify(event.reason); } catch (e) { reason = String(event.reason); }
-  console.error("unhandledrejection at " + location.pathname + ": " + reason);
-});
-"""
-
-
-def _ws_messages(payload: str | bytes) -> list[dict[str, Any]]:
-    """Messages of one websocket frame of Home Assistant (an object or a list of them)."""
-    data = json.loads(payload)
-    return data if isinstance(data, list) else [data]
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -193,43 +175,6 @@ def ui(hass: HassInstance) -> Iterator[HaUi]:
     for old in ARTIFACTS.glob(f"{PREFIX}*"):
         old.unlink()
     with ha_browser(hass.base_url, artifacts_dir=ARTIFACTS, prefix=PREFIX) as page_ui:
-        page = page_ui.page
-        # A rejected promise whose reason is no Error reaches Playwright as "Object";
-        # log the reason itself to the console (wallbox-console.log) to know what it was.
-        page.add_init_script(_REJECTION_LOGGER)
-
-        def on_page_error(err: PlaywrightError) -> None:
-            page_ui.console.append(f"pageerror at {page.url}: {err.stack or err}")
-
-        def on_response(resp: Response) -> None:
-            if resp.status >= 400:
-                page_ui.console.append(f"HTTP {resp.status} {resp.request.method} {resp.url}")
-
-        def on_websocket(ws: WebSocket) -> None:
-            sent: dict[int, str] = {}
-
-            def on_sent(payload: str | bytes) -> None:
-                # (an exception in a listener would break Playwright's event dispatch)
-                with contextlib.suppress(Exception):
-                    for msg in _ws_messages(payload):
-                        if "id" in msg:
-                            sent[msg["id"]] = msg.get("type", "?")
-
-            def on_received(payload: str | bytes) -> None:
-                with contextlib.suppress(Exception):
-                    for msg in _ws_messages(payload):
-                        if msg.get("type") == "result" and not msg.get("success", True):
-                            command = sent.get(msg.get("id", -1), "?")
-                            page_ui.console.append(
-                                f"websocket {command} at {page.url}: {msg.get('error')}"
-                            )
-
-            ws.on("framesent", on_sent)
-            ws.on("framereceived", on_received)
-
-        page.on("pageerror", on_page_error)
-        page.on("response", on_response)
-        page.on("websocket", on_websocket)
         page_ui.login(hass.username, hass.password)
         expect(page_ui.page.locator("ha-sidebar").get_by_text("Settings")).to_be_visible()
         page_ui.screenshot("logged-in")
