@@ -1,8 +1,10 @@
 """Run Home Assistant as a real program: config dir, subprocess, onboarding, REST helpers.
 
 Used by the browser end-to-end tests and by the one-command demo (``run_demo.py``).
-Standard library only (aiohttp is imported when the websocket helper is used); ``hass``
-itself is taken from the venv of the running interpreter ($WALLBOX_HASS overrides).
+Standard library only (aiohttp is imported when the websocket helper is used).  Which
+Home Assistant runs is a `HaRuntime` (`runtimes()`: "2025.4" from the ha2025 venv,
+"2026.11" from /opt/ha-demo in the sid chroot); without one, ``hass`` is taken from the
+venv of the running interpreter ($WALLBOX_HASS overrides).
 
 Typical use::
 
@@ -375,6 +377,34 @@ def runtimes() -> dict[str, HaRuntime]:
 
 
 DEFAULT_RUNTIME = "2026.11"
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """Living descendants of a process: pid -> command line (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if fields[0] != "Z":  # zombies are gone already, only not reaped yet
+                children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: dict[int, str] = {}
+    todo = list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        with contextlib.suppress(OSError):
+            found[child] = (
+                (Path(f"/proc/{child}/cmdline").read_bytes() or b"?")
+                .replace(b"\0", b" ")
+                .decode(errors="replace")[:200]
+            )
+        todo += children.get(child, [])
+    return found
+
+
+def chroot_registrations(pid: int) -> list[str]:
+    """The chroot mounts process `pid` holds (scripts/envs.sh registers each)."""
+    users = wallbox_cache() / "sid-chroot.users"
+    return sorted(p.name for p in users.glob(f"{pid}-*")) if users.exists() else []
 
 
 def mount_unit(path: Path) -> Path:
@@ -922,19 +952,28 @@ def wipe_config_dir(config_dir: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Start Home Assistant in CONFIG_DIR, print URL and timings, stop (or keep running).
 
-    python tests/e2e/hass_runner.py CONFIG_DIR [--port N] [--custom-components DIR]
+    python tests/e2e/hass_runner.py CONFIG_DIR [--ha 2026.11] [--port N]
+        [--custom-components DIR]
     """
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("config_dir", type=Path)
+    parser.add_argument("--ha", choices=sorted(runtimes()), default=None, help="release")
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--custom-components", type=Path, default=None)
     parser.add_argument("--keep-running", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
-    inst = start_hass(args.config_dir, port=args.port, custom_components=args.custom_components)
+    runtime = runtimes()[args.ha] if args.ha else None
+    inst = start_hass(
+        args.config_dir,
+        port=args.port,
+        custom_components=args.custom_components,
+        runtime=runtime,
+    )
     try:
         print(
-            f"{inst.base_url} user={inst.username} onboarded_now={inst.onboarded_now} "
+            f"{inst.base_url} Home Assistant {inst.version} user={inst.username} "
+            f"onboarded_now={inst.onboarded_now} "
             f"http_up={inst.timings.http_up:.1f}s auth={inst.timings.authenticated:.1f}s "
             f"running={inst.timings.running:.1f}s"
         )

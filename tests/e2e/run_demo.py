@@ -226,6 +226,7 @@ def wallbox_card(point: ChargePoint) -> dict[str, Any]:
                 "stat_types": ["change"],
                 # the README says "day"; five minutes fill the graph while you watch
                 "period": "5minute",
+                "days_to_show": 1,
             }
         )
     return {"type": "vertical-stack", "cards": cards}

@@ -51,8 +51,9 @@ from tests.e2e.hass_runner import (
     HISTORY_INTEGRATIONS,
     HaRuntime,
     HassInstance,
+    chroot_registrations,
+    descendants,
     start_hass,
-    wallbox_cache,
 )
 from tests.e2e.sim_thread import SimulatorThread
 
@@ -104,34 +105,6 @@ LABELS = _model_labels()
 # --------------------------------------------------------------------------- fixtures
 
 
-def _descendants(pid: int) -> dict[int, str]:
-    """Living descendants of a process: pid -> command line (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if fields[0] != "Z":  # zombies are gone already, only not reaped yet
-                children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found: dict[int, str] = {}
-    todo = list(children.get(pid, []))
-    while todo:
-        child = todo.pop()
-        with contextlib.suppress(OSError):
-            found[child] = (
-                (Path(f"/proc/{child}/cmdline").read_bytes() or b"?")
-                .replace(b"\0", b" ")
-                .decode(errors="replace")[:200]
-            )
-        todo += children.get(child, [])
-    return found
-
-
-def _chroot_registrations() -> list[str]:
-    """Mounts this process holds in the chroot (scripts/envs.sh registers them)."""
-    users = wallbox_cache() / "sid-chroot.users"
-    return sorted(p.name for p in users.glob(f"{os.getpid()}-*")) if users.exists() else []
-
-
 @pytest.fixture(scope="module")
 def no_leftovers(runtime: HaRuntime) -> Iterator[None]:
     """Set up first, torn down last: Home Assistant, Chromium and the simulators are gone,
@@ -139,11 +112,11 @@ def no_leftovers(runtime: HaRuntime) -> Iterator[None]:
 
     The simulators are a thread of this process; their thread must have ended.
     """
-    before = set(_descendants(os.getpid()))
+    before = set(descendants(os.getpid()))
     yield
-    assert not _chroot_registrations(), "chroot mounts still held after the test"
+    assert not chroot_registrations(os.getpid()), "chroot mounts still held after the test"
     deadline = time.monotonic() + 10
-    while (left := {p: c for p, c in _descendants(os.getpid()).items() if p not in before}) and (
+    while (left := {p: c for p, c in descendants(os.getpid()).items() if p not in before}) and (
         time.monotonic() < deadline
     ):
         time.sleep(0.2)
