@@ -317,6 +317,7 @@ def _banner(
     added: list[str],
     points: list[ChargePoint],
     dashboard: str | None,
+    since: float,
 ) -> str:
     release = ha.version or (ha.runtime.name if ha.runtime else "?")
     lines = [
@@ -339,9 +340,8 @@ def _banner(
         lines += [f"    {line}" for line in added]
     if points:
         lines.append(f"  charge points with live values: {len(points)}")
-    lines.append(
-        f"  all ready after {time.monotonic() - STARTED:.1f} s (simulators, entries, dashboard)"
-    )
+    what = "entries, dashboard" if added else "Home Assistant"
+    lines.append(f"  all ready after {time.monotonic() - since:.1f} s ({what})")
     if dashboard is not None:
         lines.append(f"  dashboard       {ha.base_url}/{DASHBOARD_URL}  ({dashboard})")
     if sims is not None and not added:
@@ -408,6 +408,7 @@ def main(argv: list[str] | None = None) -> int:
             print("starting simulators ...", flush=True)
             sims.start(args.sim_args.split())
         # ---- Home Assistant --------------------------------------------------------------
+        since = STARTED  # the first banner counts from the command, later ones from the restart
         while True:
             print(f"starting Home Assistant {runtime.version} on port {args.port} ...", flush=True)
             ha = start_hass(
@@ -424,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
                 added = configure_wallboxes(ha, sims.endpoints)
                 points = wait_for_live_values(ha)
                 dashboard = ensure_dashboard(ha, points)
-            print(_banner(ha, sims, added, points, dashboard), flush=True)
+            print(_banner(ha, sims, added, points, dashboard, since), flush=True)
             while ha.is_running() and (sims is None or sims.alive()):
                 time.sleep(0.5)
             if sims is not None and not sims.alive():
@@ -435,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"Home Assistant exited with {code}; see {ha.log_path}", file=sys.stderr)
                 return 1
             print("Home Assistant asked for a restart", flush=True)
+            since = time.monotonic()
             # wait for the port to be released before binding it again
             while not port_is_free(args.port):
                 time.sleep(0.2)
