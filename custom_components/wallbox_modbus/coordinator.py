@@ -115,13 +115,16 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
     def _legacy_wishes(self) -> dict[str, Any] | None:
         """Wishes that version 0.1 kept in the charging switch's restore data."""
         registry = er.async_get(self.hass)
-        last_states = async_get_restore_state(self.hass).last_states
+        restore = async_get_restore_state(self.hass)
+        # Home Assistant 2026.11 replaced the `last_states` dict with this method.
+        stored_state = getattr(restore, "async_get_stored_state", None)
+        lookup = stored_state if stored_state is not None else restore.last_states.get
         connectors: dict[str, Any] = {}
         for connector in self.charger.connectors:
             entity_id = registry.async_get_entity_id(
                 Platform.SWITCH, DOMAIN, f"{self.device_unique_id(connector)}_charging_enabled"
             )
-            stored = last_states.get(entity_id) if entity_id else None
+            stored = lookup(entity_id) if entity_id else None
             if stored is None:
                 continue
             extra = stored.extra_data.as_dict() if stored.extra_data is not None else {}
