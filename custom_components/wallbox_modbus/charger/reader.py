@@ -58,6 +58,9 @@ class PointReader:
         self.layout: tuple[int, ...] | None = None
         self.dropped: dict[str, str] = {}
         self.raw_blocks: dict[str, list[int]] = {}
+        # point id -> the registers behind its cached value, as the box sent them: a raw
+        # value outside the map's `values` decodes to None, the verification still sees it
+        self.raw_words: dict[str, tuple[int, ...]] = {}
         self.recent_errors: list[str] = []
         self.values: dict[str, Any] = {}
         self.codes: dict[str, int] = {}  # raw number of every point read through its `values`
@@ -262,6 +265,7 @@ class PointReader:
                 continue  # written after this read was sent: the write is newer
             self._read_at[point.id] = seq
             part = block.words(words, point)
+            self.raw_words[point.id] = tuple(part)
             values[point.id] = decode(point, part)
             self._keep_code(point, part)
             if point.bits:
@@ -322,6 +326,7 @@ class PointReader:
             self.dropped[point.id] = reason
             self.values.pop(point.id, None)  # no stale value for a point no longer read
             self.codes.pop(point.id, None)
+            self.raw_words.pop(point.id, None)
             for bit in point.bits or {}:
                 self.values.pop(pid(bit, point.connector), None)
 
@@ -396,6 +401,7 @@ class PointReader:
             self._writing.discard(point.id)
         if point.readable and point.count == 1 and self._written_at[point.id] == seq:
             self._read_at[point.id] = seq
+            self.raw_words[point.id] = (raw,)
             self.values[point.id] = decode(point, [raw])
             self._keep_code(point, [raw])
             if point.bits:
