@@ -131,6 +131,7 @@ class PointReader:
                 raise WrongModelError(title, "a box without a register layout version") from err
             text = str(decode(layout_pt, words))
             values[layout_pt.id] = text
+            self.raw_words[layout_pt.id] = tuple(words)
             try:
                 self.layout = parse_version(text)
             except ValueError as err:
@@ -359,7 +360,7 @@ class PointReader:
 
     def _apply(self, rule: DeriveRule, connector: int | None) -> Any:
         if rule.date is not None and rule.time is not None:
-            return _clock(self._value(rule.date, connector), self._value(rule.time, connector))
+            return box_clock(self._value(rule.date, connector), self._value(rule.time, connector))
         assert rule.source is not None
         value = self._value(rule.source, connector)
         if value is None:
@@ -422,7 +423,7 @@ class PointReader:
         self._plans.clear()
 
 
-def _clock(date: Any, clock: Any) -> dt.datetime | None:
+def box_clock(date: Any, clock: Any) -> dt.datetime | None:
     """yymmdd and hhmmss integers -> a naive datetime (the box's local time)."""
     if not isinstance(date, int) or not isinstance(clock, int):
         return None
