@@ -533,6 +533,11 @@ class Observation:
     limits: Mapping[int | None, CurrentLimit]
     keepalive_timeout: float | None = None
     identity_values: Mapping[str, Any] = field(default_factory=dict)
+    # When the run started, and the counters then: a fallback before the first refresh
+    # that answered still counts.
+    started: float | None = None
+    start_connects: int | None = None
+    start_fallbacks: int | None = None
 
 
 class Judge:
@@ -1218,7 +1223,11 @@ class Judge:
             return
         timeout = self.obs.keepalive_timeout
         samples = self.samples
-        window = samples[-1].at - samples[0].at if samples else 0.0
+        if not samples:
+            window = 0.0
+        else:
+            started = samples[0].at if self.obs.started is None else self.obs.started
+            window = samples[-1].at - started
         params = {"seconds": fmt(window), "timeout": fmt(timeout) if timeout else "0"}
         if not samples:
             judged = Judged(status=Status.NOT_OBSERVED, code="not_read", params=params)
@@ -1234,13 +1243,17 @@ class Judge:
 
     def _fallback_sign(self, params: Mapping[str, str]) -> Judged | None:
         first, last = self.samples[0], self.samples[-1]
-        if (count := last.connects - first.connects) > 0:
+        connects = first.connects if self.obs.start_connects is None else self.obs.start_connects
+        fallbacks = (
+            first.fallbacks if self.obs.start_fallbacks is None else self.obs.start_fallbacks
+        )
+        if (count := last.connects - connects) > 0:
             return Judged(
                 status=Status.CONTRADICTED,
                 code="reconnected",
                 params={**params, "count": str(count)},
             )
-        if (count := last.fallbacks - first.fallbacks) > 0:
+        if (count := last.fallbacks - fallbacks) > 0:
             reasons = last.fallback_reasons[-count:]
             return Judged(
                 status=Status.CONTRADICTED,

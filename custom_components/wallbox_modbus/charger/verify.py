@@ -124,6 +124,7 @@ class Verification:
         self.missed = 0
         self._start = 0.0
         self._last = 0.0
+        self._start_counts = (0, 0)
         self._writes: list[_WriteResult] = []
         self._write_skip: str | None = None
 
@@ -153,6 +154,7 @@ class Verification:
         if charger.identity is None:
             await charger.identify()
         self._start = self._last = charger.clock()
+        self._start_counts = (charger.transport.stats.connects, charger.reconciler.fallbacks)
         self._progress(done=0.0)
         try:
             await self._take(slow=True)
@@ -338,14 +340,14 @@ class Verification:
                 "restored": shown(result.before),
                 "error": result.error or "",
             }
-            if result.written is None:
-                judged = Judged(status=Status.NOT_OBSERVED, code="write_test_failed", params=params)
-            elif result.restored != result.before:
+            if result.written is not None and result.restored != result.before:
                 judged = Judged(
                     status=Status.CONTRADICTED,
                     code="restore_failed",
                     params={**params, "seen": shown(result.restored)},
                 )
+            elif result.written is None or result.seen is None:
+                judged = Judged(status=Status.NOT_OBSERVED, code="write_test_failed", params=params)
             elif result.seen != result.written:
                 judged = Judged(status=Status.CONTRADICTED, code="readback_mismatch", params=params)
             else:
@@ -379,6 +381,9 @@ class Verification:
             limits=charger.limits,
             keepalive_timeout=None if keepalive is None else keepalive.timeout(),
             identity_values=dict(charger.identity.values) if charger.identity else {},
+            started=self._start,
+            start_connects=self._start_counts[0],
+            start_fallbacks=self._start_counts[1],
         )
         findings = Judge(observation).run()
         findings += self._write_findings(plan)
