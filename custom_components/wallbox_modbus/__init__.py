@@ -15,12 +15,24 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.typing import ConfigType
 
     from .coordinator import WallboxConfigEntry
 
 
+async def _module(hass: HomeAssistant, name: str) -> ModuleType:
+    return await hass.async_add_import_executor_job(import_module, f"{__name__}.{name}")
+
+
 async def _entry_module(hass: HomeAssistant) -> ModuleType:
-    return await hass.async_add_import_executor_job(import_module, f"{__name__}.entry")
+    return await _module(hass, "entry")
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions, whether or not an entry is loaded."""
+    module = await _module(hass, "services")
+    module.async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> bool:
@@ -35,3 +47,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> 
     module = await _entry_module(hass)
     result: bool = await module.async_unload_entry(hass, entry)
     return result
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> None:
+    """Forget what the entry stored, and its repair issues."""
+    module = await _entry_module(hass)
+    await module.async_remove_entry(hass, entry)

@@ -195,6 +195,42 @@ VERIFY_MESSAGES: Mapping[str, str] = {
 }
 
 
+# The codes a contradicted finding carries (Home Assistant raises a repair issue for each).
+CONTRADICTION_CODES = frozenset(
+    {
+        "undocumented_value",
+        "undocumented_bits",
+        "not_printable",
+        "layout_mismatch",
+        "connectors_mismatch",
+        "out_of_range",
+        "too_large",
+        "too_small",
+        "swapped",
+        "no_voltage",
+        "wrong_phase",
+        "above_limit",
+        "power_mismatch",
+        "energy_mismatch",
+        "energy_without_power",
+        "decreased",
+        "duration_mismatch",
+        "setting_invalid",
+        "clock_offset",
+        "clock_off",
+        "clock_stopped",
+        "clock_invalid",
+        "reconnected",
+        "reapplied",
+        "lapsed",
+        "faulted",
+        "not_served",
+        "readback_mismatch",
+        "restore_failed",
+    }
+)
+
+
 class _Defaults(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return "?"
