@@ -9,12 +9,17 @@ limit, reads it back and restores it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
 
-from custom_components.wallbox_modbus.charger import MODELS, ChargerConnectionError
+from custom_components.wallbox_modbus.charger import (
+    CONTRADICTION_CODES,
+    MODELS,
+    ChargerConnectionError,
+)
 from custom_components.wallbox_modbus.charger.checks import Kind, Needs, Status, make_plan
 from custom_components.wallbox_modbus.charger.verify import Report
 from simulators.lies import LIES
@@ -100,9 +105,11 @@ async def test_a_lie_is_contradicted(name: str) -> None:
     for point, code in lie.expect.items():
         assert code in found[point], (point, found[point])
         assert statuses(report)[point] == "contradicted"
-    # The values seen are in the report, to be read beside the document.
+    # The values seen are in the report, to be read beside the document; Home Assistant
+    # has a repair text for the code.
     for finding in report.contradictions:
         assert finding.message and "?" not in finding.message, finding.message
+        assert finding.code in CONTRADICTION_CODES
 
 
 async def test_ten_times_too_large_says_so() -> None:
@@ -362,3 +369,27 @@ async def test_a_fallback_before_the_first_answer_counts() -> None:
         report = await b.check()
     assert report.data["run"]["missed"] > 0
     assert contradicted(report) == {"alive": {"reconnected"}, "failsafe_timeout": {"reconnected"}}
+
+
+async def test_a_cancelled_write_test_puts_the_limit_back_at_once() -> None:
+    """Cancelled while it waits out Amperfied's hold: the limit is back before it ends."""
+    async with box("amperfied_business", plug=False) as b:
+        fake_sleep = b.sleep
+        holding = asyncio.Event()
+
+        async def sleep(seconds: float) -> None:
+            if b.writes(261):  # after the test value: waiting out the hold
+                holding.set()
+                await asyncio.Event().wait()  # until cancelled
+            await fake_sleep(seconds)
+
+        b.sleep = sleep  # type: ignore[method-assign]
+        run = asyncio.ensure_future(b.check(write_test=True, duration=30))
+        await asyncio.wait_for(holding.wait(), 5)
+        assert b.writes(261) == [[60]]
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+        assert b.writes(261) == [[60], [160]]
+        assert b.sim.bank.raw("charging_current") == 160
+        assert b.charger.reconciler.held is False

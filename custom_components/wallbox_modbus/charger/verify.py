@@ -268,8 +268,8 @@ class Verification:
         changed = False
         try:
             await self._wait_until(self.charger.clock() + limit.hold_left())
+            changed = True  # from here on the box may hold the test value
             await limit.write(test)
-            changed = True
             result.written = test
             await reader.read_points([point])
             result.seen = reader.raw_words[point.id][0]
@@ -294,13 +294,20 @@ class Verification:
         return None
 
     async def _restore(self, limit: CurrentLimit, result: _WriteResult) -> None:
-        """Put back what the box held, after the hold the box asks for (not when cancelled)."""
+        """Put back what the box held, after the hold the box asks for.
+
+        When the run is cancelled (the entry unloads), the value is put back at
+        once, and the cancellation goes on afterwards.
+        """
         reader = self.charger.reader
         task = asyncio.current_task()
-        cancelling = task is not None and task.cancelling() > 0
-        try:
-            if not cancelling:
+        cancelled = task is not None and task.cancelling() > 0
+        if not cancelled:
+            try:
                 await self._wait_until(self.charger.clock() + limit.hold_left())
+            except asyncio.CancelledError:
+                cancelled = True
+        try:
             await reader.write(limit.point, result.before)
             limit.last_write = self.charger.clock()
             await reader.read_points([limit.point])
@@ -312,6 +319,8 @@ class Verification:
                 self.charger.model.title,
                 err,
             )
+        if cancelled:
+            raise asyncio.CancelledError
 
     def _write_findings(self, plan: Plan) -> list[Finding]:
         limits = self.charger.limits
