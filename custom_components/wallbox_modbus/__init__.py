@@ -13,11 +13,27 @@ from importlib import import_module
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from .const import DOMAIN
+
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.typing import ConfigType
 
     from .coordinator import WallboxConfigEntry
+
+
+def _config_entry_only(config: ConfigType) -> ConfigType:
+    """Set up from the UI only: Home Assistant's own check, imported when it validates.
+
+    (This module imports nothing from Home Assistant when it is imported.)
+    """
+    from homeassistant.helpers import config_validation as cv  # noqa: PLC0415
+
+    checked: ConfigType = cv.config_entry_only_config_schema(DOMAIN)(config)
+    return checked
+
+
+CONFIG_SCHEMA = _config_entry_only
 
 
 async def _module(hass: HomeAssistant, name: str) -> ModuleType:
