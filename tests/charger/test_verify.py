@@ -393,3 +393,28 @@ async def test_a_cancelled_write_test_puts_the_limit_back_at_once() -> None:
         assert b.writes(261) == [[60], [160]]
         assert b.sim.bank.raw("charging_current") == 160
         assert b.charger.reconciler.held is False
+
+
+async def test_the_script_checks_a_box_on_the_real_clock() -> None:
+    """scripts/verify_box.py: the same check without Home Assistant (one second here)."""
+    import importlib.util
+    from pathlib import Path
+
+    from simulators.registry import SIMULATORS
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "verify_box.py"
+    spec = importlib.util.spec_from_file_location("verify_box", path)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    sim = SIMULATORS["compleo_solo"](port=0)
+    await sim.start()
+    try:
+        report = await script.check(
+            "compleo_solo", sim.host, sim.port, 255, duration=1.0, write_test=False
+        )
+    finally:
+        await sim.stop()
+    assert report.data["software"]["home_assistant"].startswith("none")
+    assert report.data["run"]["samples"] >= 2
+    assert script.summary(report).startswith("Compleo SOLO (firmware 6.4.1")
