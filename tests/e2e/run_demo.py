@@ -32,6 +32,7 @@ if str(ROOT) not in sys.path:
 from tests.e2e.hass_runner import (  # noqa: E402
     BASE_INTEGRATIONS,
     HISTORY_INTEGRATIONS,
+    TIME_ZONE,
     HassError,
     HassInstance,
     die_with_parent,
@@ -205,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_simulators:
             sims = Simulators(DEMO_DIR / "simulators.log")
             print("starting simulators ...", flush=True)
-            sims.start(args.sim_args.split())
+            # The boxes' clocks in Home Assistant's time zone, as an owner sets a box up.
+            sims.start(["--time-zone", TIME_ZONE, *args.sim_args.split()])
         # ---- Home Assistant --------------------------------------------------------------
         while True:
             print(f"starting Home Assistant on port {args.port} ...", flush=True)
