@@ -1264,7 +1264,7 @@ class Judge:
         else:
             started = samples[0].at if self.obs.started is None else self.obs.started
             window = samples[-1].at - started
-        params = {"seconds": fmt(window), "timeout": fmt(timeout) if timeout else "0"}
+        params = {"seconds": str(round(window)), "timeout": fmt(timeout) if timeout else "0"}
         if not samples:
             judged = Judged(status=Status.NOT_OBSERVED, code="not_read", params=params)
         elif not timeout:
