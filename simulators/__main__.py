@@ -46,9 +46,7 @@ async def _serve(
     sims: list[tuple[str, WallboxSimulator]] = []
     wall_clock = _wall_clock(time_zone)
     for offset, (model, factory) in enumerate(models):
-        sim = factory(
-            host=host, port=base_port + offset if base_port else 0, wall_clock=wall_clock
-        )
+        sim = factory(host=host, port=base_port + offset if base_port else 0, wall_clock=wall_clock)
         await sim.start()
         if plug:
             for connector in sim.cars:

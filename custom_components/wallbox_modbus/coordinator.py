@@ -107,9 +107,10 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         self._closed = False
         self._timer: CALLBACK_TYPE | None = None
         self._store = desired_store(hass, entry.entry_id)
-    ChargerConnectionError,
-    ChargerError,
-    ChargerEvent,
+        self._events: tuple[ChargerEvent, ...] = ()
+        # Work that must end while the connection is still open (a check putting back
+        # the limit it tested), awaited first when the coordinator shuts down.
+        self.before_shutdown: list[Callable[[], Awaitable[None]]] = []
 
     # ------------------------------------------------------------------ the wishes
 

@@ -77,8 +77,9 @@ async def box(
     if plug:
         for connector in sim.cars:
             sim.plug(connector)
+    unit_id = int(info.regmap.defaults.get("unit_id", 255))
     transport = ModbusTransport(
-        "127.0.0.1", sim.port, 255, timeout=1.0, backoff_initial=0, clock=clock
+        "127.0.0.1", sim.port, unit_id, timeout=1.0, backoff_initial=0, clock=clock
     )
     charger = Charger(transport, info, clock=clock)
     try:

@@ -418,3 +418,32 @@ async def test_the_script_checks_a_box_on_the_real_clock() -> None:
     assert report.data["software"]["home_assistant"].startswith("none")
     assert report.data["run"]["samples"] >= 2
     assert script.summary(report).startswith("Compleo SOLO (firmware 6.4.1")
+
+
+async def test_a_user_map_gets_the_same_checks() -> None:
+    """The fictional Acme Flux (a user's YAML map, played by the map-driven simulator):
+    confirmed from its own units, scales, values and keepalive; a lie in it is caught."""
+    from pathlib import Path
+
+    from custom_components.wallbox_modbus.charger import load_user_map
+    from simulators.lies import Lie
+
+    (model,) = load_user_map(Path(__file__).resolve().parents[1] / "fixtures/maps/acme_flux.yaml")
+    async with box(model) as b:
+        report = await b.check()
+    assert contradicted(report) == {}, contradicted(report)
+    assert report.verdict == "confirmed"
+    assert report.data["model"]["user_map"] is True
+    confirmed = {p for p, status in statuses(report).items() if status == "confirmed"}
+    assert {"state", "charging_current", "firmware", "serial_number", "heartbeat"} <= confirmed
+    assert {"voltage_l1", "current_l1", "power", "energy_total"} <= confirmed
+
+    volts = Lie(
+        name="acme_volts",
+        model=model.id,
+        says="the voltages count in 0.01 V, not 0.1 V",
+        scale={"voltage_l1": 10, "voltage_l2": 10, "voltage_l3": 10},
+    )
+    async with box(model, lie=volts) as b:
+        report = await b.check()
+    assert contradicted(report) == {f"voltage_l{n}": {"too_large"} for n in (1, 2, 3)}

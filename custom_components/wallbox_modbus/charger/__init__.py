@@ -62,9 +62,9 @@ def create_charger(
 
 
 __all__ = [
-    "MAP_MESSAGES",
     "CONTRADICTION_CODES",
     "DEFAULT_DURATION",
+    "MAP_MESSAGES",
     "MODELS",
     "STATUSES",
     "BusyError",

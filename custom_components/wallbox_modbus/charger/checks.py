@@ -19,6 +19,7 @@ fits, the finding says so ("looks 10x too large").
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -49,7 +50,9 @@ CLOCK_RATE_SLACK = (5.0, 0.05)  # s, and a share of the window
 CLOCK_MIN_SPAN = 30.0  # s of window before the clock's rate is judged
 UNIT_RANGES: Mapping[str, tuple[float, float]] = {"°C": (-40.0, 100.0), "%": (0.0, 100.0)}
 FACTORS = (10, 100, 1000)
-NUMERIC_TYPES = frozenset({"u16", "s16", "u32", "s32"})
+INTEGER_TYPES = frozenset({"u16", "s16", "u32", "s32", "u32_low_first", "s32_low_first"})
+FLOAT_TYPES = frozenset({"f32", "f32_low_first"})
+NUMERIC_TYPES = INTEGER_TYPES | FLOAT_TYPES
 TEXT_TYPES = frozenset({"str1", "str2", "version_mmp", "byte_pair"})
 
 
@@ -144,7 +147,10 @@ VERIFY_MESSAGES: Mapping[str, str] = {
     "out_of_range": "read {seen}, outside {expected}",
     "too_large": "looks {factor}x too large for this firmware: {seen} where {expected} fits",
     "too_small": "looks {factor}x too small for this firmware: {seen} where {expected} fits",
-    "swapped": "the two words look swapped (low word first): {seen} where {expected} fits",
+    "swapped": (
+        "the two words look swapped (sent in the other order than the map says): "
+        "{seen} where {expected} fits"
+    ),
     "no_voltage": "phase {phase} carries {current} but reads 0 V",
     "wrong_phase": (
         "phase {phase} carries {current} but reads 0 V, while {other} reads {voltage} "
@@ -319,19 +325,30 @@ def alternatives(point: Point) -> list[Alt]:
     return alts
 
 
+def _ordered(words: Sequence[int], alt: Alt) -> list[int]:
+    """The words as the box sent them, or in the other order (whatever the map's order)."""
+    return list(reversed(words)) if alt.swap else list(words)
+
+
 def raw_int(point: Point, words: Sequence[int] | None, alt: Alt = SAME) -> int | None:
-    if words is None or len(words) != point.count or point.type not in NUMERIC_TYPES:
+    """The raw integer of an integer point (None: not one, or not read)."""
+    if words is None or len(words) != point.count or point.type not in INTEGER_TYPES:
         return None
-    ordered = list(reversed(words)) if alt.swap else list(words)
-    return decode_int(point, ordered)
+    return decode_int(point, _ordered(words, alt))
 
 
 def numeric(point: Point, words: Sequence[int] | None, alt: Alt = SAME) -> float | None:
     """The point's value in its unit (kWh for Wh), read as the alternative says."""
-    raw = raw_int(point, words, alt)
-    if raw is None:
+    if point.type in FLOAT_TYPES:
+        if words is None or len(words) != point.count:
+            return None
+        number = decode(point, _ordered(words, alt))  # scaled by the map already
+        value = None if number is None else float(number) * alt.factor
+    else:
+        raw = raw_int(point, words, alt)
+        value = None if raw is None else raw * point.scale * alt.factor
+    if value is None or not math.isfinite(value):
         return None
-    value = raw * point.scale * alt.factor
     return value / 1000 if point.unit == "Wh" else value
 
 

@@ -29,6 +29,7 @@ from typing import Any
 from .capabilities import CurrentLimit
 from .charger import Charger
 from .checks import (
+    NUMERIC_TYPES,
     Finding,
     Judge,
     Judged,
@@ -452,7 +453,7 @@ def _seen(point: Point, samples: list[Sample]) -> dict[str, Any] | None:
         seen["raw"] = sorted(
             {f"0x{r:04x}" for w in words_seen if (r := raw_int(point, w)) is not None}
         )
-    elif point.type in ("u16", "s16", "u32", "s32"):
+    elif point.type in NUMERIC_TYPES:
         numbers = [v for w in words_seen if (v := numeric(point, w)) is not None]
         if numbers:
             unit_value = 1000 if point.unit == "Wh" else 1  # numeric() gives kWh for Wh
