@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_SCAN_INTERVAL, STATE_OFF, Platform
@@ -22,6 +23,7 @@ from homeassistant.util import dt as dt_util
 
 from .charger import (
     Charger,
+    ChargerConnectionError,
     ChargerError,
     ChargerEvent,
     Identity,
@@ -37,6 +39,9 @@ from .const import (
     SLOW_INTERVAL,
 )
 from .helpers import has_fallback_unique_id
+
+if TYPE_CHECKING:
+    from .verification import VerificationRunner
 
 type WallboxConfigEntry = ConfigEntry[WallboxRuntimeData]
 
@@ -54,6 +59,7 @@ class WallboxRuntimeData:
     """What a loaded entry holds."""
 
     coordinator: WallboxCoordinator
+    verification: VerificationRunner
 
     @property
     def charger(self) -> Charger:
@@ -102,6 +108,9 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         self._timer: CALLBACK_TYPE | None = None
         self._store = desired_store(hass, entry.entry_id)
         self._events: tuple[ChargerEvent, ...] = ()
+        # Work that must end while the connection is still open (a check putting back
+        # the limit it tested), awaited first when the coordinator shuts down.
+        self.before_shutdown: list[Callable[[], Awaitable[None]]] = []
 
     # ------------------------------------------------------------------ the wishes
 
@@ -258,6 +267,25 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         data.update(event.data)
         self.hass.bus.async_fire(f"{DOMAIN}_{event.key}", data)
 
+    async def async_verification_refresh(self, slow: bool) -> Snapshot:
+        """One refresh of a check against the map, published like any other.
+
+        A refresh that fails raises, so that the check counts it as missed.
+        """
+        if slow:
+            self._slow_requested = True
+        await self.async_refresh()
+        if not self.last_update_success or self.data is None:
+            raise ChargerConnectionError(str(self.last_exception or "no answer"))
+        return self.data
+
+    @callback
+    def async_publish_verification(self) -> None:
+        """Show how far a check against the map is (between refreshes too)."""
+        if self.data is not None:
+            self.data = replace(self.data, verification=self.charger.verification)
+        self.async_update_listeners()
+
     async def async_set_scan_interval(self, seconds: float) -> None:
         """Poll at a new interval from now on."""
         self.update_interval = timedelta(seconds=seconds)
@@ -305,6 +333,8 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
 
     async def async_shutdown(self) -> None:
         """Cancel the timer, store the wishes and close the connection."""
+        for stop in self.before_shutdown:
+            await stop()
         await super().async_shutdown()
         self._closed = True
         if self._timer is not None:

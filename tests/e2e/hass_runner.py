@@ -61,6 +61,7 @@ DEFAULT_PASSWORD = "demo1234"
 DEFAULT_NAME = "Demo"
 CREDENTIALS_FILE = "wallbox-e2e-credentials.json"
 LOG_FILE = "home-assistant.log"
+TIME_ZONE = "Europe/Berlin"  # Home Assistant's; the demo's simulated boxes keep their clocks in it
 STDOUT_FILE = "hass-stdout.log"
 
 # Integrations set up from configuration.yaml.  Home Assistant adds its own default set
@@ -191,7 +192,7 @@ def write_config(
         "  longitude: 13.405",
         "  elevation: 34",
         "  unit_system: metric",
-        "  time_zone: Europe/Berlin",
+        f"  time_zone: {TIME_ZONE}",
         "  country: DE",
         "  currency: EUR",
         "  language: en",

@@ -40,6 +40,7 @@ from tests.e2e.hass_runner import (  # noqa: E402
     BASE_INTEGRATIONS,
     DEFAULT_RUNTIME,
     HISTORY_INTEGRATIONS,
+    TIME_ZONE,
     HassError,
     HassInstance,
     die_with_parent,
@@ -406,7 +407,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_simulators:
             sims = Simulators(DEMO_DIR / "simulators.log")
             print("starting simulators ...", flush=True)
-            sims.start(args.sim_args.split())
+            # The boxes' clocks in Home Assistant's time zone, as an owner sets a box up.
+            sims.start(["--time-zone", TIME_ZONE, *args.sim_args.split()])
         # ---- Home Assistant --------------------------------------------------------------
         since = STARTED  # the first banner counts from the command, later ones from the restart
         while True:

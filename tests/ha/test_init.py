@@ -7,6 +7,8 @@ from unittest.mock import patch
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from simulators.base import WallboxSimulator
@@ -89,3 +91,16 @@ async def test_other_model_at_the_address(
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert entry.reason is not None
     assert "not the configured model" in entry.reason
+
+
+async def test_the_action_is_there_without_an_entry(hass: HomeAssistant) -> None:
+    """Registered when the integration loads, not per entry."""
+    assert await async_setup_component(hass, "wallbox_modbus", {})
+    assert hass.services.has_service("wallbox_modbus", "verify")
+
+
+async def test_yaml_is_refused_with_a_repair(hass: HomeAssistant) -> None:
+    """The integration is set up from the UI only: YAML gets Home Assistant's own repair."""
+    assert await async_setup_component(hass, "wallbox_modbus", {"wallbox_modbus": {}})
+    issues = ir.async_get(hass).issues
+    assert ("homeassistant", "config_entry_only_wallbox_modbus") in issues
