@@ -6,7 +6,8 @@
 #   3. Home Assistant tests on 2025.4.4 / Python 3.13 (with coverage of all of
 #      custom_components/, device layer included) and
 #      2026.10.4 / Python 3.14 (Debian sid chroot)
-#   4. the browser end-to-end test (headless Chromium, real Home Assistant)
+#   4. the browser end-to-end tests (headless Chromium, real Home Assistant) on
+#      2025.4.4 and on 2026.11.0 (what users run; Python 3.14 chroot)
 #   5. the planner benchmark (prints figures; asserts nothing about speed)
 # Usage: scripts/test.sh [--quick]   (--quick: one pymodbus version, no chroot, no browser)
 set -uo pipefail
@@ -62,17 +63,27 @@ if [ $QUICK = 0 ]; then
   step "Home Assistant 2026.10.4 (Python 3.14 chroot, pymodbus $HA2026_PYMODBUS)"
   if ensure_ha2026 >/dev/null; then
     mkdir -p "$ROOT/artifacts"
-    run "HA 2026.10.4" in_chroot sh -c "cd /src && python -m pytest tests/ha -q -p no:cacheprovider --junitxml=/src/artifacts/ha2026.xml"
+    run "HA 2026.10.4" in_chroot python -m pytest tests/ha -q -p no:cacheprovider \
+      --junitxml="$ROOT/artifacts/ha2026.xml"
     cp "$ROOT/artifacts/ha2026.xml" "$RESULTS/ha2026.xml" 2>/dev/null
   else
     FAILED_STEPS+=("env HA 2026.10.4")
   fi
 
   if [ -d tests/e2e ] && ls tests/e2e/test_*.py >/dev/null 2>&1; then
-    step "browser end-to-end (headless Chromium)"
+    # Both ends: the floor and what users run.  The test process (Playwright, the
+    # simulators) runs on the host either way; WALLBOX_E2E_HA picks the Home Assistant.
     ensure_browser
-    run "browser" "$HA2025/bin/python" -m pytest tests/e2e -q -p no:cacheprovider \
-      -p no:homeassistant --junitxml="$RESULTS/e2e.xml"
+    step "browser end-to-end on Home Assistant 2025.4.4 (headless Chromium)"
+    run "browser 2025.4" env WALLBOX_E2E_HA=2025.4 "$HA2025/bin/python" -m pytest tests/e2e -q \
+      -p no:cacheprovider -p no:homeassistant --junitxml="$RESULTS/e2e-ha2025.xml"
+    step "browser end-to-end on Home Assistant 2026.11.0 (Python 3.14 chroot, headless Chromium)"
+    if ensure_ha_demo2026 >/dev/null; then
+      run "browser 2026.11" env WALLBOX_E2E_HA=2026.11 "$HA2025/bin/python" -m pytest tests/e2e -q \
+        -p no:cacheprovider -p no:homeassistant --junitxml="$RESULTS/e2e-ha2026.xml"
+    else
+      FAILED_STEPS+=("env HA 2026.11 (browser)")
+    fi
   fi
 fi
 

@@ -3,8 +3,11 @@
     python -m simulators vestel_evc04 --port 1502
     python -m simulators --all --base-port 15020     # one per model, ports printed
     python -m simulators --map my_wallbox.yaml --port 1502   # any register map file
+    python -m simulators --all --time-zone Europe/Berlin   # the boxes' clocks in that zone
 
-A simulated car is plugged in on every connector so that values move.
+A simulated car is plugged in on every connector so that values move.  The
+boxes' clocks show the machine's local time, or that of --time-zone (set it to
+Home Assistant's, as a box set up by its owner would be).
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import signal
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from custom_components.wallbox_modbus.charger import RegisterMapError, load_user_map
 
@@ -23,12 +28,25 @@ from .base import WallboxSimulator
 from .registry import SIMULATORS, simulator_for
 
 
+def _wall_clock(time_zone: str | None) -> Callable[[], dt.datetime]:
+    """The boxes' clock: local time of the machine, or of a time zone (naive, as a box has it)."""
+    if time_zone is None:
+        return dt.datetime.now
+    zone = ZoneInfo(time_zone)
+    return lambda: dt.datetime.now(zone).replace(tzinfo=None)
+
+
 async def _serve(
-    models: list[tuple[str, Callable[..., WallboxSimulator]]], base_port: int, host: str, plug: bool
+    models: list[tuple[str, Callable[..., WallboxSimulator]]],
+    base_port: int,
+    host: str,
+    plug: bool,
+    time_zone: str | None = None,
 ) -> None:
     sims: list[tuple[str, WallboxSimulator]] = []
+    wall_clock = _wall_clock(time_zone)
     for offset, (model, factory) in enumerate(models):
-        sim = factory(host=host, port=base_port + offset if base_port else 0)
+        sim = factory(host=host, port=base_port + offset if base_port else 0, wall_clock=wall_clock)
         await sim.start()
         if plug:
             for connector in sim.cars:
@@ -61,6 +79,7 @@ def main() -> None:
     parser.add_argument("--base-port", type=int, default=15020, help="first port with --all")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--no-car", action="store_true", help="leave the connectors empty")
+    parser.add_argument("--time-zone", help="the boxes' clocks in this zone (e.g. Europe/Berlin)")
     args = parser.parse_args()
     if args.map is not None:
         try:
@@ -78,7 +97,7 @@ def main() -> None:
         models, port = [(args.model, SIMULATORS[args.model])], args.port
     else:
         parser.error("name a model, a --map file, or use --all")
-    asyncio.run(_serve(models, port, args.host, not args.no_car))
+    asyncio.run(_serve(models, port, args.host, not args.no_car, args.time_zone))
 
 
 if __name__ == "__main__":

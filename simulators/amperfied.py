@@ -281,7 +281,7 @@ class AmperfiedSimulator(WallboxSimulator):
         bank.set("charging_state", state)
         for i, phase in enumerate(("l1", "l2", "l3"), start=1):
             bank.set(f"current_{phase}", amps if i <= phases else 0)
-            bank.set(f"voltage_{phase}", NOMINAL_VOLTAGE)
+            bank.set(f"voltage_{phase}", self.voltage(i))
         bank.set("power", round(watts))
         if bank.has("ready_for_charging"):
             bank.set("ready_for_charging", allowed)  # a card, if needed, and a limit
@@ -294,5 +294,5 @@ class AmperfiedSimulator(WallboxSimulator):
             bank.set("mid_energy_total", total_vah / 1000)
             for i, phase in enumerate(("l1", "l2", "l3"), start=1):
                 bank.set(f"mid_current_{phase}", amps if i <= phases else 0)
-                bank.set(f"mid_voltage_{phase}", NOMINAL_VOLTAGE)
+                bank.set(f"mid_voltage_{phase}", self.voltage(i))
             bank.set("mid_power", round(watts))

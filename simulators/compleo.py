@@ -67,7 +67,7 @@ class CompleoSimulator(WallboxSimulator):
         bank = self.bank
         key = "fallback_power" if self.fallback else f"max_power@{connector}"
         watts = min(float(bank.get(key)), float(bank.get("station_max_power")))
-        phases = self.cars[connector].phases
+        phases = self.phases_of(self.cars[connector])
         return watts / (phases * NOMINAL_VOLTAGE)
 
     def publish(self) -> None:
@@ -92,7 +92,7 @@ class CompleoSimulator(WallboxSimulator):
             for i, phase in enumerate(("l1", "l2", "l3")):
                 on = i < phases
                 bank.set(f"current_{phase}@{connector}", round(amps, 1) if on else 0)
-                bank.set(f"voltage_{phase}@{connector}", NOMINAL_VOLTAGE)
+                bank.set(f"voltage_{phase}@{connector}", self.voltage(i + 1))
                 station_amps[i] += amps if on else 0
             session = self.sessions[connector]
             bank.set(f"session_duration@{connector}", int(session.seconds))

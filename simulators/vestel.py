@@ -113,7 +113,7 @@ class VestelSimulator(WallboxSimulator):
         for i, phase in enumerate(("l1", "l2", "l3"), start=1):
             on = i <= phases
             bank.set(f"current_{phase}", amps if on else 0)
-            bank.set(f"voltage_{phase}", NOMINAL_VOLTAGE)
+            bank.set(f"voltage_{phase}", self.voltage(i))
             bank.set(f"power_{phase}", round(amps * NOMINAL_VOLTAGE) if on else 0)
         bank.set("power", round(watts))
         bank.set("energy_total", int(self.energy_total_wh / 100) / 10)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_MAC, CONF_SCAN_INTERVAL, STATE_OFF, Platform
@@ -22,6 +23,7 @@ from homeassistant.util import dt as dt_util
 
 from .charger import (
     Charger,
+    ChargerConnectionError,
     ChargerError,
     ChargerEvent,
     Identity,
@@ -36,6 +38,9 @@ from .const import (
     REQUEST_REFRESH_COOLDOWN,
     SLOW_INTERVAL,
 )
+
+if TYPE_CHECKING:
+    from .verification import VerificationRunner
 
 type WallboxConfigEntry = ConfigEntry[WallboxRuntimeData]
 
@@ -53,6 +58,7 @@ class WallboxRuntimeData:
     """What a loaded entry holds."""
 
     coordinator: WallboxCoordinator
+    verification: VerificationRunner
 
     @property
     def charger(self) -> Charger:
@@ -101,6 +107,9 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         self._timer: CALLBACK_TYPE | None = None
         self._store = desired_store(hass, entry.entry_id)
         self._events: tuple[ChargerEvent, ...] = ()
+        # Work that must end while the connection is still open (a check putting back
+        # the limit it tested), awaited first when the coordinator shuts down.
+        self.before_shutdown: list[Callable[[], Awaitable[None]]] = []
 
     # ------------------------------------------------------------------ the wishes
 
@@ -114,13 +123,16 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
     def _legacy_wishes(self) -> dict[str, Any] | None:
         """Wishes that version 0.1 kept in the charging switch's restore data."""
         registry = er.async_get(self.hass)
-        last_states = async_get_restore_state(self.hass).last_states
+        restore = async_get_restore_state(self.hass)
+        # Home Assistant 2026.11 replaced the `last_states` dict with this method.
+        stored_state = getattr(restore, "async_get_stored_state", None)
+        lookup = stored_state if stored_state is not None else restore.last_states.get
         connectors: dict[str, Any] = {}
         for connector in self.charger.connectors:
             entity_id = registry.async_get_entity_id(
                 Platform.SWITCH, DOMAIN, f"{self.device_unique_id(connector)}_charging_enabled"
             )
-            stored = last_states.get(entity_id) if entity_id else None
+            stored = lookup(entity_id) if entity_id else None
             if stored is None:
                 continue
             extra = stored.extra_data.as_dict() if stored.extra_data is not None else {}
@@ -262,6 +274,25 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         data.update(event.data)
         self.hass.bus.async_fire(f"{DOMAIN}_{event.key}", data)
 
+    async def async_verification_refresh(self, slow: bool) -> Snapshot:
+        """One refresh of a check against the map, published like any other.
+
+        A refresh that fails raises, so that the check counts it as missed.
+        """
+        if slow:
+            self._slow_requested = True
+        await self.async_refresh()
+        if not self.last_update_success or self.data is None:
+            raise ChargerConnectionError(str(self.last_exception or "no answer"))
+        return self.data
+
+    @callback
+    def async_publish_verification(self) -> None:
+        """Show how far a check against the map is (between refreshes too)."""
+        if self.data is not None:
+            self.data = replace(self.data, verification=self.charger.verification)
+        self.async_update_listeners()
+
     async def async_set_scan_interval(self, seconds: float) -> None:
         """Poll at a new interval from now on."""
         self.update_interval = timedelta(seconds=seconds)
@@ -309,6 +340,8 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
 
     async def async_shutdown(self) -> None:
         """Cancel the timer, store the wishes and close the connection."""
+        for stop in self.before_shutdown:
+            await stop()
         await super().async_shutdown()
         self._closed = True
         if self._timer is not None:

@@ -2,6 +2,10 @@
 
 Users attach these to public issues: the host, the MAC address, every serial number, card and
 tag (the map's private points) are redacted, in values and in raw blocks.
+
+A device's download also holds the report of the last check against the
+register map (``verification_report``, redacted by the check itself): the file
+an owner attaches to contribute it as evidence.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST, CONF_MAC
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceEntry
 
 from .charger import Charger, Point
 from .coordinator import WallboxConfigEntry
@@ -72,3 +77,12 @@ async def async_get_config_entry_diagnostics(
         },
         **charger.diagnostics(),
     }
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: WallboxConfigEntry, device: DeviceEntry
+) -> dict[str, Any]:
+    """The report of the last check against the map, then the entry's diagnostics."""
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    report = entry.runtime_data.verification.report
+    return {"verification_report": report, **diagnostics}

@@ -7,6 +7,7 @@ from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
 
 from .catalog import async_model_of_entry
 from .charger import create_charger
@@ -17,6 +18,7 @@ from .coordinator import (
     WallboxRuntimeData,
     desired_store,
 )
+from .verification import ISSUE_PREFIX, VerificationRunner, verification_store
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -42,8 +44,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> b
     # The coordinator closes the charger when the entry unloads or fails to set up.
     coordinator = WallboxCoordinator(hass, entry, charger)
     await coordinator.async_restore()
+    verification = VerificationRunner(hass, entry, coordinator)
+    await verification.async_load()
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = WallboxRuntimeData(coordinator=coordinator)
+    entry.runtime_data = WallboxRuntimeData(coordinator=coordinator, verification=verification)
+    coordinator.before_shutdown.append(verification.async_stop)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -54,8 +59,16 @@ async def async_unload_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> 
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> None:
-    """The entry is deleted: so are the user's wishes it stored (it was unloaded first)."""
+    """The entry is deleted: so are the user's wishes, the last report and its repair issues.
+
+    (It was unloaded first, which stored the wishes.)
+    """
     await desired_store(hass, entry.entry_id).async_remove()
+    await verification_store(hass, entry.entry_id).async_remove()
+    prefix = f"{ISSUE_PREFIX}_{entry.entry_id}_"
+    for domain, issue_id in list(ir.async_get(hass).issues):
+        if domain == DOMAIN and issue_id.startswith(prefix):
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
 
 
 async def async_remove_config_entry_device(

@@ -16,6 +16,7 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import (
+    PERCENTAGE,
     EntityCategory,
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
@@ -30,7 +31,7 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .binary_sensor import BINARY_SENSORS
-from .charger import STATUSES, Point
+from .charger import STATUSES, Point, Snapshot
 from .coordinator import WallboxConfigEntry
 from .entity import WallboxEntity, WallboxEntityDescription, entities_for
 
@@ -56,6 +57,7 @@ ERROR_CODES = [
 CHARGING_PERMISSIONS = ["none", "rfid", "web", "app", "ocpp", "modbus"]
 RFID_SECURITY_TYPES = ["no_secure_card", "secure_card"]
 DERATING_STATES = ["none", "level_1", "level_2", "paused_overtemperature", "sensor_error"]
+VERIFICATION_STATES = ["not_run", "running", "confirmed", "contradicted", "incomplete", "failed"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +74,8 @@ class WallboxSensorEntityDescription(WallboxEntityDescription, SensorEntityDescr
     convert_fn: Callable[[Any], StateType | datetime] | None = None
     lifetime: bool = False
     code_attribute: bool = False  # the raw number behind the state, as attribute `code`
+    # Not a value of the box: read from the snapshot as a whole (always available).
+    snapshot_fn: Callable[[Snapshot], StateType] | None = None
 
 
 def _local_time(value: Any) -> datetime | None:
@@ -287,6 +291,22 @@ SENSORS: tuple[WallboxSensorEntityDescription, ...] = (
     _enum("error_code", ERROR_CODES, diagnostic=True, code_attribute=True),
     _enum("derating", DERATING_STATES, diagnostic=True),
     _diagnostic("tag", enabled=False),
+    # The check of the box against its register map (started by its button)
+    _enum(
+        "verification",
+        VERIFICATION_STATES,
+        diagnostic=True,
+        exists_fn=lambda charger, connector: connector is None,
+        snapshot_fn=lambda snapshot: snapshot.verification.state,
+    ),
+    WallboxSensorEntityDescription(
+        key="verification_progress",
+        translation_key="verification_progress",
+        native_unit_of_measurement=PERCENTAGE,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda charger, connector: connector is None,
+        snapshot_fn=lambda snapshot: snapshot.verification.progress,
+    ),
 )
 
 
@@ -352,6 +372,8 @@ def _extra_description(point: Point) -> WallboxSensorEntityDescription:
 def _sensor_factory(
     *, description: WallboxSensorEntityDescription, **kwargs: Any
 ) -> WallboxSensorEntity:
+    if description.snapshot_fn is not None:
+        return WallboxRunSensorEntity(description=description, **kwargs)
     if description.state_class is SensorStateClass.TOTAL_INCREASING:
         return WallboxEnergySensorEntity(description=description, **kwargs)
     return WallboxSensorEntity(description=description, **kwargs)
@@ -384,6 +406,19 @@ class WallboxSensorEntity(WallboxEntity, SensorEntity):
         if not self.entity_description.code_attribute:
             return None
         return {"code": self.snapshot.codes.get(self.value_id)}
+
+
+class WallboxRunSensorEntity(WallboxSensorEntity):
+    """What the integration does with the box (not a reading): known even while it is away."""
+
+    def _value(self) -> StateType | datetime:
+        assert self.entity_description.snapshot_fn is not None
+        return self.entity_description.snapshot_fn(self.snapshot)
+
+    @property
+    def available(self) -> bool:
+        """Always: the state is the integration's own."""
+        return self.coordinator.data is not None
 
 
 class WallboxEnergySensorEntity(WallboxSensorEntity, RestoreSensor):

@@ -14,7 +14,7 @@ from custom_components.wallbox_modbus.charger.codec import (
     trim_hex_bytes,
 )
 from custom_components.wallbox_modbus.charger.const import Table
-from custom_components.wallbox_modbus.charger.reader import _clock
+from custom_components.wallbox_modbus.charger.reader import box_clock
 from custom_components.wallbox_modbus.charger.registers import Point, load_map
 
 AMP = load_map("amperfied_connect")
@@ -162,9 +162,9 @@ def test_vestel_enums() -> None:
 
 
 def test_vestel_clock_yymmdd_hhmmss() -> None:
-    assert _clock(251121, 143005) == dt.datetime(2025, 11, 21, 14, 30, 5)
-    assert _clock(251321, 143005) is None  # month 13
-    assert _clock(None, 143005) is None
+    assert box_clock(251121, 143005) == dt.datetime(2025, 11, 21, 14, 30, 5)
+    assert box_clock(251321, 143005) is None  # month 13
+    assert box_clock(None, 143005) is None
 
 
 def test_encode_rejects_out_of_range() -> None:

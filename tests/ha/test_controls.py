@@ -163,15 +163,37 @@ async def test_amperfied_pause_and_resume(
     assert await run_frozen(hass, hass.config_entries.async_unload(entry.entry_id))
 
 
+class _StoredStateApi:
+    """Restore data as Home Assistant 2026.11 offers it: no `last_states` dict, only
+    `async_get_stored_state(entity_id)` (here over the running release's dict)."""
+
+    def __init__(self, data: Any) -> None:
+        self._data = data
+
+    def async_get_stored_state(self, entity_id: str) -> Any:
+        return self._data.last_states.get(entity_id)
+
+
 @pytest.mark.parametrize("model_id", ["amperfied_home"])
+@pytest.mark.parametrize("restore_api", ["last_states", "async_get_stored_state"])
 async def test_wishes_of_version_0_1_are_taken_over(
-    hass: HomeAssistant, simulator: WallboxSimulator
+    hass: HomeAssistant,
+    simulator: WallboxSimulator,
+    restore_api: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Without a store yet, the switch's restore data of version 0.1 is taken back.
 
     A box without a serial number: its entry (1.1) is migrated first, and the
     switch found under its new unique id.
     """
+    if restore_api == "async_get_stored_state":
+        from custom_components.wallbox_modbus import coordinator
+
+        real = coordinator.async_get_restore_state
+        monkeypatch.setattr(
+            coordinator, "async_get_restore_state", lambda hass: _StoredStateApi(real(hass))
+        )
     entry = legacy_entry_for(simulator, "amperfied_home")
     entry.add_to_hass(hass)
     er.async_get(hass).async_get_or_create(

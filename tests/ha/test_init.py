@@ -12,6 +12,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
@@ -270,3 +271,16 @@ async def test_deleting_the_entry_deletes_its_wishes(
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert key not in hass_storage
+
+
+async def test_the_action_is_there_without_an_entry(hass: HomeAssistant) -> None:
+    """Registered when the integration loads, not per entry."""
+    assert await async_setup_component(hass, "wallbox_modbus", {})
+    assert hass.services.has_service("wallbox_modbus", "verify")
+
+
+async def test_yaml_is_refused_with_a_repair(hass: HomeAssistant) -> None:
+    """The integration is set up from the UI only: YAML gets Home Assistant's own repair."""
+    assert await async_setup_component(hass, "wallbox_modbus", {"wallbox_modbus": {}})
+    issues = ir.async_get(hass).issues
+    assert ("homeassistant", "config_entry_only_wallbox_modbus") in issues

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from custom_components.wallbox_modbus.binary_sensor import BINARY_SENSORS
-from custom_components.wallbox_modbus.button import BUTTONS
+from custom_components.wallbox_modbus.button import BUTTONS, VERIFY_BUTTONS
 from custom_components.wallbox_modbus.charger import MAP_MESSAGES, MODELS
 from custom_components.wallbox_modbus.config_flow import MAP_PLACEHOLDERS
 from custom_components.wallbox_modbus.lock import LOCKS
@@ -23,7 +23,7 @@ from custom_components.wallbox_modbus.switch import SWITCHES, TOGGLES
 INTEGRATION = Path(__file__).resolve().parents[2] / "custom_components" / "wallbox_modbus"
 PLATFORMS = {
     "binary_sensor": BINARY_SENSORS,
-    "button": BUTTONS,
+    "button": (*BUTTONS, *VERIFY_BUTTONS),
     "lock": LOCKS,
     "number": NUMBERS,
     "select": SELECTS,

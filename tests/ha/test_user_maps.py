@@ -182,6 +182,12 @@ BROKEN: dict[str, Any] = {
     "write_only_polled": lambda d: _point(d, "heartbeat").update(tier="fast"),
     "text_scaled": lambda d: _point(d, "firmware").update(scale=0.1),
     "no_evidence": lambda d: d["trust"].update(rung="interoperable"),
+    "verified_below_rung": lambda d: d["trust"].update(
+        hardware_verified=[{"firmware": "3.2.7", "report": "evidence/acme_flux/3.2.7.json"}]
+    ),
+    "bad_report_path": lambda d: d["trust"].update(
+        rung="hardware-verified", hardware_verified=[{"firmware": "3.2.7", "report": "../x.json"}]
+    ),
     "bad_version": lambda d: _point(d, "power").update(variants={"flux11": "one"}),
     "unknown_status": lambda d: d["derive"]["status"]["map"].update(idle="sleeping"),
     "no_points": lambda d: d.update(points=[]),

@@ -17,6 +17,7 @@ from .capabilities import (
     Toggle,
 )
 from .charger import Charger
+from .checks import CONTRADICTION_CODES, Finding, Status
 from .const import Table
 from .errors import (
     MAP_MESSAGES,
@@ -35,7 +36,7 @@ from .errors import (
 from .keepalive import Keepalive
 from .models import MODELS, ModelInfo, models_of
 from .registers import Point, RegisterMap, Rung, Tier, load_map, load_map_file
-from .snapshot import ChargerEvent, Desired, Identity, Snapshot, pid
+from .snapshot import ChargerEvent, Desired, Identity, Snapshot, VerificationStatus, pid
 from .spec import STATUSES
 from .timers import Due, Ran
 from .transport import ModbusTransport
@@ -48,6 +49,7 @@ from .user_maps import (
     scan_user_maps,
     user_model_id,
 )
+from .verify import DEFAULT_DURATION, Report, Verification
 
 
 def create_charger(
@@ -60,6 +62,8 @@ def create_charger(
 
 
 __all__ = [
+    "CONTRADICTION_CODES",
+    "DEFAULT_DURATION",
     "MAP_MESSAGES",
     "MODELS",
     "STATUSES",
@@ -75,6 +79,7 @@ __all__ = [
     "Desired",
     "Due",
     "EventWatch",
+    "Finding",
     "Identity",
     "IllegalAddressError",
     "InvalidValueError",
@@ -89,13 +94,17 @@ __all__ = [
     "RegisterMap",
     "RegisterMapError",
     "RemoteLock",
+    "Report",
     "Rung",
     "Setting",
     "Snapshot",
+    "Status",
     "Table",
     "Tier",
     "Toggle",
     "UserMaps",
+    "Verification",
+    "VerificationStatus",
     "WrongModelError",
     "create_charger",
     "ensure_folder",

@@ -22,7 +22,7 @@ from .snapshot import ChargerEvent, Snapshot, pid
 from .spec import CommandSpec, EventSpec, LimitSpec, LockSpec, PhaseSwitchSpec, ToggleSpec
 
 
-def _ceiling(point: Point, values: Mapping[str, Any]) -> int | None:
+def ceiling_of(point: Point, values: Mapping[str, Any]) -> int | None:
     """The highest raw value another register allows now (None: no such register, or 0)."""
     assert point.write is not None
     source = point.write.max_from
@@ -64,14 +64,14 @@ class Setting:
 
     def range(self, values: Mapping[str, Any]) -> tuple[float, float]:
         """The lowest and highest value the box takes now, in the point's unit."""
-        low, high = self.write_spec.bounds(_ceiling(self.point, values))
+        low, high = self.write_spec.bounds(ceiling_of(self.point, values))
         return low * self.point.scale, high * self.point.scale
 
     def describe(self, values: Mapping[str, Any]) -> str:
         point = self.point
         if point.values is not None:
             return ", ".join(str(point.values.get(v, v)) for v in self.write_spec.values)
-        text = self.write_spec.describe(point.scale, _ceiling(point, values))
+        text = self.write_spec.describe(point.scale, ceiling_of(point, values))
         return f"{text} {point.unit}" if point.unit else text
 
     def validate(self, value: Any, values: Mapping[str, Any]) -> int:
@@ -85,7 +85,7 @@ class Setting:
             raw * point.scale, float(value), rel_tol=0, abs_tol=point.scale / 1000
         ):
             raise InvalidValueError(point.id, value, self.describe(values))
-        if not self.write_spec.allows(raw, _ceiling(point, values)):
+        if not self.write_spec.allows(raw, ceiling_of(point, values)):
             raise InvalidValueError(point.id, value, self.describe(values))
         return raw
 
@@ -154,7 +154,7 @@ class CurrentLimit:
         return self.phases() * self.spec.power.voltage
 
     def ceiling(self, values: Mapping[str, Any]) -> int | None:
-        return _ceiling(self.point, values)
+        return ceiling_of(self.point, values)
 
     def range(self, values: Mapping[str, Any]) -> tuple[float, float]:
         """The lowest and highest limit above zero the box takes now, in amperes."""

@@ -35,7 +35,7 @@ from .keepalive import Keepalive, TrafficWatchdog, make_keepalive
 from .models import MODELS, ModelInfo
 from .reader import PointReader
 from .registers import Point, RegisterMap, Tier
-from .snapshot import ChargerEvent, Identity, Snapshot, pid
+from .snapshot import ChargerEvent, Identity, Snapshot, VerificationStatus, pid
 from .strategy import Strategy
 from .timers import Due, Ran, earliest
 from .transport import ModbusTransport
@@ -92,6 +92,7 @@ class Charger:
         self.watches: list[EventWatch] = []
         self.keepalive: Keepalive | None = None
         self.reconciler = Reconciler(model.title, self.desired, self.map.behaviour.reboot_counters)
+        self.verification = VerificationStatus()  # of the last (or running) check against the map
         self._build()
 
     # ------------------------------------------------------------------ capabilities
@@ -310,6 +311,7 @@ class Charger:
                 c for c, limit in self.limits.items() if limit.pending_raw is not None
             ),
             events=events,
+            verification=self.verification,
         )
 
     # ------------------------------------------------------------------ the current limit
@@ -431,11 +433,15 @@ class Charger:
         return Ran(wrote=wrote)
 
     async def _rewrite_limits(self) -> bool:
-        """Every connector's wish written again (keepalive of a box with a fallback timer)."""
+        """Every connector's wish written again (keepalive of a box with a fallback timer).
+
+        While reconciling is on hold (a test writes the limit and restores it), what the
+        box holds now is written instead, so that the keepalive does not undo the test.
+        """
         wrote = False
         for connector, limit in self.limits.items():
             wish = self.desired[connector]
-            if wish.known:
+            if wish.known and not self.reconciler.held:
                 amps = 0.0 if wish.paused else limit.clamp(wish.limit or 0, self.values)
                 raw = limit.spec.pause if amps == 0 else limit.raw_for(amps)
             else:
@@ -478,6 +484,7 @@ class Charger:
             "desired": self.desired.as_dict(),
             "reconciler": {
                 "reapplied": self.reconciler.reapplied,
+                "fallbacks": self.reconciler.fallbacks,
                 "adopted": self.reconciler.adopted,
                 "pending_disruption": self.reconciler.disruption,
             },

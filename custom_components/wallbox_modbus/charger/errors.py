@@ -106,6 +106,10 @@ MAP_MESSAGES: Mapping[str, str] = {
     "write_only_polled": "a write-only point is never polled: `tier` must be none",
     "text_scaled": "text points cannot be scaled",
     "no_evidence": "claims rung {value} without evidence for {field}",
+    "verified_below_rung": "`hardware_verified` lists reports, but the rung is {value}",
+    "bad_report_path": (
+        "`{field}` must be a path evidence/<map>/<firmware>.json beside the map, found {value}"
+    ),
     "bad_version": "`{field}` must be a version such as 1.0.8, found {value}",
     "unknown_status": "`{field}` maps onto {value}, which is not a catalog status",
     "no_points": "has no points",

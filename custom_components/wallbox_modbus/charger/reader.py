@@ -58,6 +58,9 @@ class PointReader:
         self.layout: tuple[int, ...] | None = None
         self.dropped: dict[str, str] = {}
         self.raw_blocks: dict[str, list[int]] = {}
+        # point id -> the registers behind its cached value, as the box sent them: a raw
+        # value outside the map's `values` decodes to None, the verification still sees it
+        self.raw_words: dict[str, tuple[int, ...]] = {}
         self.recent_errors: list[str] = []
         self.values: dict[str, Any] = {}
         self.codes: dict[str, int] = {}  # raw number of every point read through its `values`
@@ -128,6 +131,7 @@ class PointReader:
                 raise WrongModelError(title, "a box without a register layout version") from err
             text = str(decode(layout_pt, words))
             values[layout_pt.id] = text
+            self.raw_words[layout_pt.id] = tuple(words)
             try:
                 self.layout = parse_version(text)
             except ValueError as err:
@@ -262,6 +266,7 @@ class PointReader:
                 continue  # written after this read was sent: the write is newer
             self._read_at[point.id] = seq
             part = block.words(words, point)
+            self.raw_words[point.id] = tuple(part)
             values[point.id] = decode(point, part)
             self._keep_code(point, part)
             if point.bits:
@@ -322,6 +327,7 @@ class PointReader:
             self.dropped[point.id] = reason
             self.values.pop(point.id, None)  # no stale value for a point no longer read
             self.codes.pop(point.id, None)
+            self.raw_words.pop(point.id, None)
             for bit in point.bits or {}:
                 self.values.pop(pid(bit, point.connector), None)
 
@@ -354,7 +360,7 @@ class PointReader:
 
     def _apply(self, rule: DeriveRule, connector: int | None) -> Any:
         if rule.date is not None and rule.time is not None:
-            return _clock(self._value(rule.date, connector), self._value(rule.time, connector))
+            return box_clock(self._value(rule.date, connector), self._value(rule.time, connector))
         assert rule.source is not None
         value = self._value(rule.source, connector)
         if value is None:
@@ -396,6 +402,7 @@ class PointReader:
             self._writing.discard(point.id)
         if point.readable and point.count == 1 and self._written_at[point.id] == seq:
             self._read_at[point.id] = seq
+            self.raw_words[point.id] = (raw,)
             self.values[point.id] = decode(point, [raw])
             self._keep_code(point, [raw])
             if point.bits:
@@ -416,7 +423,7 @@ class PointReader:
         self._plans.clear()
 
 
-def _clock(date: Any, clock: Any) -> dt.datetime | None:
+def box_clock(date: Any, clock: Any) -> dt.datetime | None:
     """yymmdd and hhmmss integers -> a naive datetime (the box's local time)."""
     if not isinstance(date, int) or not isinstance(clock, int):
         return None

@@ -239,6 +239,20 @@ class SafeRange:
 
 
 @dataclass(frozen=True, kw_only=True)
+class VerifiedFirmware:
+    """A firmware the map is hardware-verified for, and the report that shows it.
+
+    ``report`` is the path of a verification report, relative to the map's
+    folder (``evidence/<map>/<firmware>.json``); ``model`` the model it was made
+    on (None: the map has one model).
+    """
+
+    firmware: str
+    report: str
+    model: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class RegisterMap:
     """One family's register map, and what the box can do."""
 
@@ -256,6 +270,7 @@ class RegisterMap:
     points: tuple[Point, ...]
     behaviour: Behaviour
     simulate: Mapping[str, Any] = field(default_factory=dict)
+    hardware_verified: tuple[VerifiedFirmware, ...] = ()
     # Host name patterns (fnmatch, lower case) the box announces in DHCP.
     dhcp_hostnames: tuple[str, ...] = ()
 
@@ -423,19 +438,71 @@ def _parse_variants(raw: Any, check: Check, family: str) -> dict[str, Variant]:
     return variants
 
 
-def _parse_trust(raw: Any, check: Check) -> tuple[Rung, dict[str, tuple[str, ...]], str]:
+TRUST_FIELDS = frozenset({"rung", "evidence", "scope", "hardware_verified"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trust:
+    rung: Rung
+    evidence: Mapping[str, tuple[str, ...]]
+    scope: str
+    hardware_verified: tuple[VerifiedFirmware, ...]
+
+
+def _parse_verified(raw: Any, check: Check) -> tuple[VerifiedFirmware, ...]:
+    """`trust.hardware_verified`: firmware versions, each with the report that confirms it."""
+    claims: list[VerifiedFirmware] = []
+    seen: set[tuple[str | None, str]] = set()
+    for i, item_raw in enumerate(check.items(raw, "trust", "hardware_verified")):
+        where = f"trust.hardware_verified #{i + 1}"
+        item = check.obj(item_raw, where, "hardware_verified")
+        check.only(item, {"firmware", "report", "model"}, where)
+        report = check.text(item.get("report"), where, "report")
+        parts = Path(report).parts
+        check.expect(
+            report.endswith(".json")
+            and len(parts) == 3
+            and parts[0] == "evidence"
+            and ".." not in parts
+            and not Path(report).is_absolute(),
+            where,
+            "bad_report_path",
+            field="report",
+            value=shown(report),
+        )
+        model = None if item.get("model") is None else check.key(item["model"], where, "model")
+        claim = VerifiedFirmware(
+            firmware=check.text(item.get("firmware"), where, "firmware"), report=report, model=model
+        )
+        check.expect((model, claim.firmware) not in seen, where, "duplicate")
+        seen.add((model, claim.firmware))
+        claims.append(claim)
+    return tuple(claims)
+
+
+def _parse_trust(raw: Any, check: Check) -> Trust:
     trust = check.obj(raw, "trust", "trust")
+    check.only(trust, TRUST_FIELDS, "trust")
     rung = Rung(check.choice(trust.get("rung"), [r.value for r in Rung], "trust", "rung"))
     evidence_raw = check.obj(trust.get("evidence", {}), "trust", "evidence")
     evidence = {
         str(k): tuple(str(t) for t in check.items(v, "trust", f"evidence.{k}"))
         for k, v in evidence_raw.items()
     }
+    verified = _parse_verified(trust.get("hardware_verified", []), check)
     for earned in list(Rung)[1 : rung.level + 1]:
-        check.expect(
-            bool(evidence.get(earned.value)), "trust", "no_evidence", value=rung, field=earned
-        )
-    return rung, evidence, str(trust.get("scope", ""))
+        # Hardware is proven by verification reports of real boxes, the rest by tests.
+        backed = bool(verified) if earned is Rung.HARDWARE_VERIFIED else bool(evidence.get(earned))
+        check.expect(backed, "trust", "no_evidence", value=rung, field=earned)
+    check.expect(
+        not verified or rung is Rung.HARDWARE_VERIFIED,
+        "trust",
+        "verified_below_rung",
+        value=rung,
+    )
+    return Trust(
+        rung=rung, evidence=evidence, scope=str(trust.get("scope", "")), hardware_verified=verified
+    )
 
 
 def parse_map(data: Any, path: Path) -> RegisterMap:
@@ -449,7 +516,7 @@ def parse_map(data: Any, path: Path) -> RegisterMap:
     document = check.obj(top["document"], "document", "document")
     for name in ("file", "revision"):
         check.need(document, name, "document")
-    rung, evidence, scope = _parse_trust(top["trust"], check)
+    trust = _parse_trust(top["trust"], check)
     variants = _parse_variants(top["variants"], check, family)
     safe: list[SafeRange] = []
     for i, item_raw in enumerate(check.items(top.get("safe_ranges", []), "map", "safe_ranges")):
@@ -495,9 +562,10 @@ def parse_map(data: Any, path: Path) -> RegisterMap:
         manufacturer=str(top.get("manufacturer") or family.title()),
         source=path,
         document={str(k): str(v) for k, v in document.items()},
-        rung=rung,
-        evidence=evidence,
-        scope=scope,
+        rung=trust.rung,
+        evidence=trust.evidence,
+        scope=trust.scope,
+        hardware_verified=trust.hardware_verified,
         defaults=defaults,
         variants=variants,
         safe_ranges=tuple(safe),
@@ -600,6 +668,7 @@ __all__ = [
     "SafeRange",
     "Tier",
     "Variant",
+    "VerifiedFirmware",
     "WriteSpec",
     "load_map",
     "load_map_file",

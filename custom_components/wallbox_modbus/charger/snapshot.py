@@ -68,6 +68,21 @@ class ChargerEvent:
 
 
 @dataclass(frozen=True, kw_only=True)
+class VerificationStatus:
+    """Where the check of the box against its register map stands.
+
+    ``state``: ``not_run``, ``running``, then the verdict (``confirmed``,
+    ``contradicted``, ``incomplete``) or ``failed`` (the run itself broke off).
+    """
+
+    state: str = "not_run"
+    progress: float = 0.0  # percent of the run done
+    confirmed: int = 0
+    contradicted: int = 0
+    not_observed: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
 class Snapshot:
     """Every decoded point after a refresh, the derived values, and the desired state."""
 
@@ -78,6 +93,7 @@ class Snapshot:
     desired: Mapping[int | None, Desired] = field(default_factory=dict)
     pending: frozenset[int | None] = frozenset()  # connectors with a limit write held back
     events: tuple[ChargerEvent, ...] = ()  # announced by the refresh that made this snapshot
+    verification: VerificationStatus = field(default_factory=VerificationStatus)
 
     def get(self, key: str, connector: int | None = None) -> Any:
         return self.values.get(pid(key, connector))
