@@ -17,6 +17,7 @@ from .const import DOMAIN
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.device_registry import DeviceEntry
     from homeassistant.helpers.typing import ConfigType
 
     from .coordinator import WallboxConfigEntry
@@ -65,7 +66,23 @@ async def async_unload_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> 
     return result
 
 
+async def async_migrate_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> bool:
+    """Bring an entry of an older version up to date (see entry.py)."""
+    module = await _entry_module(hass)
+    result: bool = await module.async_migrate_entry(hass, entry)
+    return result
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: WallboxConfigEntry, device: DeviceEntry
+) -> bool:
+    """Let the user delete a device the entry no longer serves (see entry.py)."""
+    module = await _entry_module(hass)
+    result: bool = await module.async_remove_config_entry_device(hass, entry, device)
+    return result
+
+
 async def async_remove_entry(hass: HomeAssistant, entry: WallboxConfigEntry) -> None:
-    """Forget what the entry stored, and its repair issues."""
+    """Forget what the entry stored (wishes, last report), and its repair issues."""
     module = await _entry_module(hass)
     await module.async_remove_entry(hass, entry)

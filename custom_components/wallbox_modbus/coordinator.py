@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_HOST, CONF_SCAN_INTERVAL, STATE_OFF, Platform
+from homeassistant.const import CONF_HOST, CONF_MAC, CONF_SCAN_INTERVAL, STATE_OFF, Platform
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.debounce import Debouncer
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.restore_state import async_get as async_get_restore_state
 from homeassistant.helpers.storage import Store
@@ -38,7 +38,6 @@ from .const import (
     REQUEST_REFRESH_COOLDOWN,
     SLOW_INTERVAL,
 )
-from .helpers import has_fallback_unique_id
 
 if TYPE_CHECKING:
     from .verification import VerificationRunner
@@ -171,8 +170,12 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         return None
 
     def device_unique_id(self, connector: int | None) -> str:
-        """The serial number (or the entry's fallback), with the connector if any."""
-        base = str(self.config_entry.unique_id)
+        """The serial number, with the connector if any.
+
+        A box without a serial number (the entry has no unique id) is keyed on
+        the config entry's id.
+        """
+        base = self.config_entry.unique_id or self.config_entry.entry_id
         connector = self.device_connector(connector)
         return base if connector is None else f"{base}_{connector}"
 
@@ -189,6 +192,8 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         )
         if connector is None:
             info["name"] = self.config_entry.title
+            if mac := self.config_entry.data.get(CONF_MAC):  # known from DHCP discovery
+                info["connections"] = {(CONNECTION_NETWORK_MAC, mac)}
         else:
             # A device of its own per connector, attached to the entry (no via_device).
             info["translation_key"] = "connector"
@@ -215,9 +220,11 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
                 translation_placeholders={"error": str(err)},
             ) from err
         entry = self.config_entry
+        # An entry without a unique id was added for a box without a serial number:
+        # nothing to compare.
         if (
             identity.serial is not None
-            and not has_fallback_unique_id(entry.unique_id, entry.data)
+            and entry.unique_id is not None
             and identity.serial != entry.unique_id
         ):
             raise ConfigEntryError(

@@ -1,6 +1,6 @@
 """Diagnostics of Wallbox Modbus: what helps to find out why a box misbehaves.
 
-Users attach these to public issues: the host, every serial number, card and
+Users attach these to public issues: the host, the MAC address, every serial number, card and
 tag (the map's private points) are redacted, in values and in raw blocks.
 
 A device's download also holds the report of the last check against the
@@ -14,14 +14,14 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_HOST
+from homeassistant.const import CONF_HOST, CONF_MAC
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
 
 from .charger import Charger, Point
 from .coordinator import WallboxConfigEntry
 
-TO_REDACT_ENTRY = {CONF_HOST}
+TO_REDACT_ENTRY = {CONF_HOST, CONF_MAC}
 TO_REDACT_IDENTITY = {"serial"}
 
 

@@ -124,7 +124,7 @@ def _phase_values(
 
 
 def _energy(
-    key: str, *, lifetime: bool, diagnostic: bool = False
+    key: str, *, lifetime: bool, diagnostic: bool = False, enabled: bool = True
 ) -> WallboxSensorEntityDescription:
     return WallboxSensorEntityDescription(
         key=key,
@@ -133,6 +133,7 @@ def _energy(
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC if diagnostic else None,
+        entity_registry_enabled_default=enabled,
         lifetime=lifetime,
     )
 
@@ -151,13 +152,17 @@ def _enum(
 
 
 def _rating(key: str, device_class: SensorDeviceClass, unit: str) -> WallboxSensorEntityDescription:
-    """A rating or limit the box reports: diagnostic, no statistics."""
+    """A rating or limit the box reports: diagnostic, no statistics, disabled by default.
+
+    The charging current's slider already spans what the ratings allow.
+    """
     return WallboxSensorEntityDescription(
         key=key,
         translation_key=key,
         device_class=device_class,
         native_unit_of_measurement=unit,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
     )
 
 
@@ -202,7 +207,7 @@ SENSORS: tuple[WallboxSensorEntityDescription, ...] = (
     _enum("equipment_state", EQUIPMENT_STATES, diagnostic=True),
     _diagnostic("fault_code"),
     *_phase_values("power", SensorDeviceClass.POWER, UnitOfPower.WATT, enabled=False),
-    _diagnostic("phases"),
+    _diagnostic("phases", enabled=False),  # how the box is wired: fixed
     _rating("rated_power", SensorDeviceClass.POWER, UnitOfPower.WATT),
     _rating("evse_min_current", SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE),
     _rating("evse_max_current", SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE),
@@ -221,7 +226,8 @@ SENSORS: tuple[WallboxSensorEntityDescription, ...] = (
     _diagnostic("session_end_time", enabled=False, convert_fn=_time_of_day),
     _diagnostic("chargepoint_id", enabled=False),
     # Amperfied connect
-    _energy("energy_since_power_on", lifetime=False, diagnostic=True),
+    # starts again at every power-on; energy_total is the counter to use
+    _energy("energy_since_power_on", lifetime=False, diagnostic=True, enabled=False),
     _energy("mid_energy_total", lifetime=True),
     WallboxSensorEntityDescription(
         key="temperature",
@@ -233,12 +239,20 @@ SENSORS: tuple[WallboxSensorEntityDescription, ...] = (
     ),
     _rating("hw_max_current", SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE),
     _rating("hw_min_current", SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE),
-    _diagnostic("layout_version"),
-    _enum("phase_switch_state", PHASE_SWITCH_STATES, diagnostic=True),
+    _diagnostic("layout_version", enabled=False),  # identity, in the diagnostics too
+    # the phases select shows the same (unknown while switching)
+    _enum(
+        "phase_switch_state",
+        PHASE_SWITCH_STATES,
+        diagnostic=True,
+        entity_registry_enabled_default=False,
+    ),
+    # the IEC 61851 state behind status, vehicle_connected and charging
     _enum(
         "charging_state",
         CHARGING_STATES,
         diagnostic=True,
+        entity_registry_enabled_default=False,
         convert_fn=_lower,
     ),
     _diagnostic("software_revision", enabled=False),
@@ -269,7 +283,7 @@ SENSORS: tuple[WallboxSensorEntityDescription, ...] = (
     _power("station_power"),
     *_phase_values("station_current", SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE),
     _power("used_power", enabled=False),
-    _diagnostic("connectors"),
+    _diagnostic("connectors", enabled=False),  # how many the station has: fixed
     _diagnostic("hardware_type", enabled=False),
     _diagnostic("hardware_revision", enabled=False),
     _diagnostic("vehicle_number", enabled=False),

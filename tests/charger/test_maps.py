@@ -200,6 +200,18 @@ def test_amperfied_availability_follows_layout_and_variant() -> None:
     assert "rfid_uid" not in home_108
 
 
+def test_discovery_host_names_come_from_the_map() -> None:
+    """Only the Amperfied document names a DHCP host name; every variant shares it."""
+    assert load_map("amperfied_connect").dhcp_hostnames == ("hdm-smart-connect-*",)
+    assert load_map("vestel_evc04").dhcp_hostnames == ()
+    assert load_map("compleo_duo_solo").dhcp_hostnames == ()
+    solar = MODELS["amperfied_solar"]
+    assert solar.announced_as("HDM-SMART-CONNECT-F431F2")
+    assert solar.announced_as("hdm-smart-connect-f431f2")
+    assert not solar.announced_as("hdm-smart-f431f2")
+    assert not MODELS["vestel_evc04"].announced_as("hdm-smart-connect-f431f2")
+
+
 def _point(data: dict[str, Any], key: str) -> dict[str, Any]:
     return next(p for p in data["points"] if p["key"] == key)
 
@@ -250,6 +262,14 @@ def _point(data: dict[str, Any], key: str) -> dict[str, Any]:
          "`kind` must be one of write, traffic, rewrite"),
         (lambda d: d["derive"].update(status={"from": "status", "map": {"0": "idle"}}),
          "derive `status`", "unknown_status", "maps onto idle"),
+        (lambda d: d.update(discovery={"dhcp": [{"hostname": "EVC04-*"}], "doc": "x"}),
+         "discovery dhcp #1", "not_lower_case", "`hostname` must be in small letters"),
+        (lambda d: d.update(discovery={"dhcp": [{"macaddress": "0060*"}], "doc": "x"}),
+         "discovery dhcp #1", "unknown_fields", "unknown field(s) macaddress"),
+        (lambda d: d.update(discovery={"dhcp": [{"hostname": "evc04-*"}]}),
+         "discovery", "not_text", "`doc` must be text"),
+        (lambda d: d.update(discovery={"zeroconf": ["_http._tcp.local."], "doc": "x"}),
+         "discovery", "unknown_fields", "unknown field(s) zeroconf"),
     ],
 )  # fmt: skip
 def test_malformed_map_names_file_and_point(

@@ -26,6 +26,7 @@ from freezegun.api import FrozenDateTimeFactory  # noqa: E402
 from homeassistant.config_entries import ConfigEntryState  # noqa: E402
 from homeassistant.const import CONF_HOST, CONF_PORT  # noqa: E402
 from homeassistant.core import HomeAssistant  # noqa: E402
+from homeassistant.helpers import entity_registry as er  # noqa: E402
 from pytest_homeassistant_custom_component.common import (  # noqa: E402
     MockConfigEntry,
     async_fire_time_changed,
@@ -37,7 +38,6 @@ from custom_components.wallbox_modbus.const import (  # noqa: E402
     CONF_UNIT_ID,
     DOMAIN,
 )
-from custom_components.wallbox_modbus.helpers import fallback_unique_id  # noqa: E402
 from simulators.base import WallboxSimulator  # noqa: E402
 from simulators.registry import SIMULATORS, simulator_for  # noqa: E402
 
@@ -62,15 +62,44 @@ def serial_of(sim: WallboxSimulator) -> str | None:
 
 
 def entry_for(sim: WallboxSimulator, model_id: str, **kwargs: Any) -> MockConfigEntry:
-    """A config entry for a simulator, as the config flow would create it."""
+    """A config entry for a simulator, as the config flow creates it (version 1.2).
+
+    The unique id is the serial number; a box without one gets none.
+    """
     data = {CONF_MODEL: model_id, CONF_HOST: sim.host, CONF_PORT: sim.port, CONF_UNIT_ID: 255}
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=MODELS[model_id].title,
-        data=data,
-        unique_id=serial_of(sim) or fallback_unique_id(data),
-        **kwargs,
+    kwargs.setdefault("unique_id", serial_of(sim))
+    kwargs.setdefault("version", 1)
+    kwargs.setdefault("minor_version", 2)
+    return MockConfigEntry(domain=DOMAIN, title=MODELS[model_id].title, data=data, **kwargs)
+
+
+def legacy_entry_for(sim: WallboxSimulator, model_id: str) -> MockConfigEntry:
+    """A config entry as versions up to 1.1 created it.
+
+    A box without a serial number got a unique id made of model, host, port and unit id.
+    """
+    address_id = f"{model_id}_{sim.host}_{sim.port}_255"
+    return entry_for(sim, model_id, minor_version=1, unique_id=serial_of(sim) or address_id)
+
+
+def enable_entity(
+    hass: HomeAssistant, entry: MockConfigEntry, platform: str, key: str, object_id: str
+) -> str:
+    """Register an entity that is disabled by default as enabled, before the entry is set up."""
+    registry_entry = er.async_get(hass).async_get_or_create(
+        platform,
+        DOMAIN,
+        f"{device_key(entry)}_{key}",
+        suggested_object_id=object_id,
+        config_entry=entry,
     )
+    assert registry_entry.disabled_by is None
+    return registry_entry.entity_id
+
+
+def device_key(entry: MockConfigEntry) -> str:
+    """What an entry's devices and entities are keyed on: the serial, else the entry id."""
+    return entry.unique_id or entry.entry_id
 
 
 @pytest.fixture(autouse=True)
@@ -101,8 +130,9 @@ async def start_simulator(socket_enabled: None) -> AsyncIterator[StartSimulator]
     async def start(model: str | ModelInfo, **kwargs: Any) -> WallboxSimulator:
         kwargs.setdefault("clock", sim_clock)
         kwargs.setdefault("wall_clock", sim_wall_clock)
+        kwargs.setdefault("port", 0)
         factory = SIMULATORS[model] if isinstance(model, str) else simulator_for(model)
-        sim = factory(port=0, **kwargs)
+        sim = factory(**kwargs)
         await sim.start()
         started.append(sim)
         return sim

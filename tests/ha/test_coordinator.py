@@ -23,7 +23,7 @@ from simulators.amperfied import AmperfiedSimulator
 from simulators.vestel import VestelSimulator
 
 from .common import attributes_of, state_of
-from .conftest import StartSimulator, block_frozen, entry_for, run_frozen, tick
+from .conftest import StartSimulator, block_frozen, enable_entity, entry_for, run_frozen, tick
 
 SCAN = 10  # default scan interval, seconds
 
@@ -165,7 +165,11 @@ async def test_slow_tier(
     """Settings and ratings are read every five minutes, measurements every scan."""
     sim = await start_simulator("vestel_evc04")
     entry = entry_for(sim, "vestel_evc04")
-    await setup_frozen(hass, entry)
+    entry.add_to_hass(hass)
+    # a rating: disabled by default
+    enable_entity(hass, entry, "sensor", "rated_power", "vestel_evc04_rated_power")
+    assert await run_frozen(hass, hass.config_entries.async_setup(entry.entry_id))
+    await block_frozen(hass)
     assert state_of(hass, "sensor.vestel_evc04_rated_power") == "22000"
 
     sim.bank.set("rated_power", 11000)

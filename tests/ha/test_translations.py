@@ -125,7 +125,9 @@ def test_config_flow_strings() -> None:
         for section in step.get("sections", {}).values():
             assert set(section["data"]) == set(section["data_description"])
     assert config["step"]["user"]["data"] == {"model": "Model"}
-    assert set(config["step"]["details"]["data"]) == {"host", "port", "unit_id"}
+    # The model comes back on the details form after wrong_model or layout_too_old.
+    assert set(config["step"]["details"]["data"]) == {"model", "host", "port", "unit_id"}
+    assert set(config["step"]["dhcp_confirm"]["data"]) == {"model", "host", "port", "unit_id"}
     assert set(config["error"]) == {
         "cannot_connect",
         "timeout",
@@ -133,6 +135,9 @@ def test_config_flow_strings() -> None:
         "layout_too_old",
         "modbus_error",
         "unknown",
+        # reconfigure: another entry's address, another box
+        "already_configured",
+        "wrong_device",
         "map_gone",
         *(f"map_{code}" for code in MAP_MESSAGES),
     }

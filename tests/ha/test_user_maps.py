@@ -165,6 +165,7 @@ BROKEN: dict[str, Any] = {
     "not_positive": lambda d: _point(d, "power").update(scale=-1),
     "not_text": lambda d: d.update(title=""),
     "not_key": lambda d: _point(d, "power").update(key="Power Total"),
+    "not_lower_case": lambda d: d.update(discovery={"dhcp": [{"hostname": "FLUX-*"}], "doc": "-"}),
     "unknown_choice": lambda d: _point(d, "power").update(table="coils"),
     "unknown_fields": lambda d: _point(d, "power").update(colour="red"),
     "unknown_point": lambda d: d["limit"].update(point="max_current"),

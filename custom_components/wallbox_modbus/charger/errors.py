@@ -86,6 +86,7 @@ MAP_MESSAGES: Mapping[str, str] = {
     "not_positive": "`{field}` must be above zero, found {value}",
     "not_text": "`{field}` must be text, found {value}",
     "not_key": "`{field}` must be a name of small letters, digits and _, found {value}",
+    "not_lower_case": "`{field}` must be in small letters, found {value}",
     "unknown_choice": "`{field}` must be one of {allowed}, found {value}",
     "unknown_fields": "has unknown field(s) {value}",
     "unknown_point": "`{field}` names point `{value}`, which the map does not have",

@@ -113,6 +113,7 @@ MAP_FIELDS = frozenset(
         "reboot",
         "strategy",
         "simulate",
+        "discovery",
         "$schema",
         "notes",
     }
@@ -270,6 +271,8 @@ class RegisterMap:
     behaviour: Behaviour
     simulate: Mapping[str, Any] = field(default_factory=dict)
     hardware_verified: tuple[VerifiedFirmware, ...] = ()
+    # Host name patterns (fnmatch, lower case) the box announces in DHCP.
+    dhcp_hostnames: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -552,6 +555,7 @@ def parse_map(data: Any, path: Path) -> RegisterMap:
                           255 if name == "unit_id" else 65535)  # fmt: skip
     behaviour = parse_behaviour(top, check, points)
     simulate = dict(check.obj(top.get("simulate", {}), "simulate", "simulate"))
+    dhcp_hostnames = _parse_discovery(top.get("discovery", {}), check)
     return RegisterMap(
         family=family,
         title=check.text(top["title"], "map", "title"),
@@ -568,7 +572,30 @@ def parse_map(data: Any, path: Path) -> RegisterMap:
         points=tuple(points),
         behaviour=behaviour,
         simulate=simulate,
+        dhcp_hostnames=dhcp_hostnames,
     )
+
+
+def _parse_discovery(raw: Any, check: Check) -> tuple[str, ...]:
+    """``discovery``: how the box announces itself, with the document that says so.
+
+    ``dhcp`` lists host name patterns (fnmatch, lower case as Home Assistant
+    compares them); ``doc`` quotes the evidence.
+    """
+    section = check.obj(raw, "discovery", "discovery")
+    check.only(section, {"dhcp", "doc"}, "discovery")
+    if section:
+        check.text(section.get("doc"), "discovery", "doc")
+    patterns: list[str] = []
+    for i, item in enumerate(check.items(section.get("dhcp", []), "discovery", "dhcp")):
+        where = f"discovery dhcp #{i + 1}"
+        matcher = check.obj(item, where, "dhcp")
+        check.only(matcher, {"hostname"}, where)
+        pattern = check.text(matcher.get("hostname"), where, "hostname")
+        check.expect(pattern == pattern.lower(), where, "not_lower_case", field="hostname",
+                     value=shown(pattern))  # fmt: skip
+        patterns.append(pattern)
+    return tuple(patterns)
 
 
 def _check_points(points: list[Point], check: Check) -> None:
