@@ -265,8 +265,18 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
 
     @callback
     def _async_fire(self, event: ChargerEvent) -> None:
-        device = dr.async_get(self.hass).async_get_device(
-            identifiers={(DOMAIN, self.device_unique_id(event.connector))}
+        # Looked up among the entry's own devices: registry.async_get_device is
+        # deprecated from 2026.x, and its replacement is missing in 2025.4.
+        identifier = (DOMAIN, self.device_unique_id(event.connector))
+        device = next(
+            (
+                device
+                for device in dr.async_entries_for_config_entry(
+                    dr.async_get(self.hass), self.config_entry.entry_id
+                )
+                if identifier in device.identifiers
+            ),
+            None,
         )
         data: dict[str, Any] = {"device_id": device.id if device is not None else None}
         if event.connector is not None:

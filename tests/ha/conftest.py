@@ -26,6 +26,7 @@ from freezegun.api import FrozenDateTimeFactory  # noqa: E402
 from homeassistant.config_entries import ConfigEntryState  # noqa: E402
 from homeassistant.const import CONF_HOST, CONF_PORT  # noqa: E402
 from homeassistant.core import HomeAssistant  # noqa: E402
+from homeassistant.helpers import device_registry as dr  # noqa: E402
 from homeassistant.helpers import entity_registry as er  # noqa: E402
 from pytest_homeassistant_custom_component.common import (  # noqa: E402
     MockConfigEntry,
@@ -95,6 +96,24 @@ def enable_entity(
     )
     assert registry_entry.disabled_by is None
     return registry_entry.entity_id
+
+
+def device_with(hass: HomeAssistant, identifier: str) -> dr.DeviceEntry | None:
+    """The device registered under one of our identifiers.
+
+    (Not registry.async_get_device: deprecated in 2026.x, its replacement
+    missing in 2025.4.)
+    """
+    registry = dr.async_get(hass)
+    return next(
+        (
+            device
+            for entry in hass.config_entries.async_entries(DOMAIN)
+            for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+            if (DOMAIN, identifier) in device.identifiers
+        ),
+        None,
+    )
 
 
 def device_key(entry: MockConfigEntry) -> str:

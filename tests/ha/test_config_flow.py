@@ -11,7 +11,6 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigFl
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_SCAN_INTERVAL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
-from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.wallbox_modbus.charger import MODELS as CHARGER_MODELS
@@ -20,7 +19,7 @@ from custom_components.wallbox_modbus.const import CONF_MODEL, CONF_UNIT_ID, DOM
 from simulators.base import WallboxSimulator
 
 from .common import state_of
-from .conftest import StartSimulator, entry_for, serial_of, settle
+from .conftest import StartSimulator, device_with, entry_for, serial_of, settle
 
 MODELS = [
     "vestel_evc04",
@@ -368,7 +367,7 @@ async def test_connect_home_on_layout_2_0_0(
     assert result["title"] == "Amperfied connect.home"
     assert result["result"].unique_id == serial
     await hass.async_block_till_done()
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, serial)})
+    device = device_with(hass, serial)
     assert device is not None and device.serial_number == serial
     assert device.model == "connect.home"
     assert float(state_of(hass, "sensor.amperfied_connect_home_session_energy")) >= 0

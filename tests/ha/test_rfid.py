@@ -25,7 +25,6 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
@@ -33,7 +32,7 @@ from custom_components.wallbox_modbus.const import DOMAIN
 from simulators.amperfied import AmperfiedSimulator
 
 from .common import state_of
-from .conftest import StartSimulator, block_frozen, entry_for, run_frozen, tick
+from .conftest import StartSimulator, block_frozen, device_with, entry_for, run_frozen, tick
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 HOME = "amperfied_connect_home"
@@ -186,7 +185,7 @@ async def test_rfid_event_on_a_card(
     assert events == []  # the first reading is the baseline
     sim.present_card("04 49 62 FA BA 10 90", "00040550791897041156", secure=True)
     await tick(hass, freezer, SCAN)
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "AMP-HOME-0001")})
+    device = device_with(hass, "AMP-HOME-0001")
     assert device is not None
     assert [event.data for event in events] == [
         {
