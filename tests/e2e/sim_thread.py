@@ -28,8 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from custom_components.wallbox_modbus.charger import ModelInfo  # noqa: E402
 from simulators.base import WallboxSimulator  # noqa: E402
-from simulators.registry import SIMULATORS  # noqa: E402
+from simulators.registry import SIMULATORS, simulator_for  # noqa: E402
 
 T = TypeVar("T")
 
@@ -37,19 +38,28 @@ Write = tuple[int, list[int]]
 
 
 class SimulatorThread:
-    """One simulator per model, each on a free port of 127.0.0.1, a car on every connector."""
+    """One simulator per model, each on a free port of 127.0.0.1, a car on every connector.
+
+    A model is a shipped model's id, or a ModelInfo (a user's map), known by its id.
+    """
 
     THREAD_NAME = "wallbox-simulators"
 
     def __init__(
         self,
-        models: Sequence[str],
+        models: Sequence[str | ModelInfo],
         *,
         car_current: float = 16.0,
         car_phases: int = 3,
         tick: float = 1.0,
     ) -> None:
-        self.models = list(models)
+        self._factories: dict[str, Callable[..., WallboxSimulator]] = {
+            m.id if isinstance(m, ModelInfo) else m: (
+                simulator_for(m) if isinstance(m, ModelInfo) else SIMULATORS[m]
+            )
+            for m in models
+        }
+        self.models = list(self._factories)
         self.car_current = car_current
         self.car_phases = car_phases
         self.tick = tick
@@ -75,7 +85,7 @@ class SimulatorThread:
 
     async def _start_all(self) -> None:
         for model in self.models:
-            sim = SIMULATORS[model](port=0)
+            sim = self._factories[model](port=0)
             await sim.start()
             self.sims[model] = sim
             for connector in sim.cars:

@@ -15,6 +15,11 @@ connector.  For each model, in the real frontend:
    write (Vestel 5004 = 10, Amperfied 261 = 100 in 0.1 A, Compleo 256 / 272 = 69 in
    100 W for three phases at 230 V), and the page must then show 10.0 A flowing.
 
+The same is done once for a wallbox we do not ship, from a user's map file alone: the
+Acme Flux of tests/fixtures/maps/acme_flux.yaml is in the config dir's wallbox_modbus/
+folder before Home Assistant starts, the dropdown offers it below the shipped models,
+and its limit goes on the wire in mA (3000 = 10000).
+
 Finally Home Assistant's log must hold no "Detected blocking call" and no error or
 traceback from wallbox_modbus.
 
@@ -32,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -44,7 +50,9 @@ pytest.importorskip("playwright.sync_api")
 
 from playwright.sync_api import Locator, expect
 
+from custom_components.wallbox_modbus.catalog import model_label
 from custom_components.wallbox_modbus.charger import MODELS as ALL_MODELS
+from custom_components.wallbox_modbus.charger.user_maps import load_user_map
 from tests.e2e.browser import CHROMIUM, HaUi, ha_browser
 from tests.e2e.hass_runner import (
     BASE_INTEGRATIONS,
@@ -72,6 +80,8 @@ MODELS = (
     "compleo_solo",
     "compleo_duo",
 )
+USER_MAP = ROOT / "tests" / "fixtures" / "maps" / "acme_flux.yaml"
+(ACME,) = load_user_map(USER_MAP)  # its model id: "user:acme_flux.yaml#flux11"
 TARGET_AMPS = 10
 # Register and raw value each model must receive for TARGET_AMPS, per connector
 # (None: the box itself).  Compleo is controlled by power in 100 W steps:
@@ -83,6 +93,7 @@ EXPECTED_WRITES: dict[str, dict[int | None, tuple[int, int]]] = {
     "amperfied_solar": {None: (261, 100)},
     "compleo_solo": {None: (256, 69)},
     "compleo_duo": {1: (256, 69), 2: (272, 69)},
+    ACME.id: {None: (3000, 10_000)},  # mA
 }
 WRITE_TIMEOUT = 25.0  # s from release to the write on the box (Amperfied may hold 20 s)
 VALUE_TIMEOUT_MS = 20_000  # ms for a new reading to show on the device page
@@ -96,10 +107,12 @@ pytestmark = [
 
 def _model_labels() -> dict[str, str]:
     """Model id -> the label the model dropdown shows (the map's manufacturer and name)."""
-    return {model_id: model.title for model_id, model in ALL_MODELS.items()}
+    labels = {model_id: model.title for model_id, model in ALL_MODELS.items()}
+    return labels | {ACME.id: model_label(ACME)}
 
 
 LABELS = _model_labels()
+TITLES = {model_id: model.title for model_id, model in ALL_MODELS.items()} | {ACME.id: ACME.title}
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -127,7 +140,7 @@ def no_leftovers(runtime: HaRuntime) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def sims(no_leftovers: None) -> Iterator[SimulatorThread]:
-    with SimulatorThread(MODELS) as thread:
+    with SimulatorThread([*MODELS, ACME]) as thread:
         yield thread
 
 
@@ -142,8 +155,11 @@ def hass(
         pytest.skip("needs the Home Assistant pytest plugin off: pytest -p no:homeassistant")
     # With the recorder, as most installations have it: the device page and the
     # integrations dashboard ask for recorder/info and do not all catch its absence.
+    config_dir = tmp_path_factory.mktemp("hass-config")
+    (config_dir / DOMAIN).mkdir()
+    shutil.copy(USER_MAP, config_dir / DOMAIN / USER_MAP.name)
     inst = start_hass(
-        tmp_path_factory.mktemp("hass-config"),
+        config_dir,
         custom_components=CUSTOM_COMPONENTS,
         integrations=BASE_INTEGRATIONS + HISTORY_INTEGRATIONS,
         runtime=runtime,
@@ -307,7 +323,8 @@ def add_through_ui(ui: HaUi, model: str, port: int, *, detailed: bool) -> Locato
         option = ui.flow_option(label)
         expect(option).to_be_visible()
         ui.wait_idle()
-        shot(f"{model}-model-dropdown")
+        if detailed or model == ACME.id:  # (the user map: offered below the shipped models)
+            ui.screenshot(f"{model}-model-dropdown")
         option.click()
         # the field shows the choice (the menu's own entries are hidden by now)
         expect(flow.get_by_text(label, exact=True).filter(visible=True)).to_have_count(1)
@@ -315,13 +332,16 @@ def add_through_ui(ui: HaUi, model: str, port: int, *, detailed: bool) -> Locato
         shot(f"{model}-model-chosen")
         ui.submit_flow()
     with step(ui, model, "details"):
-        expect(flow.get_by_text(f"Connect to the {label}")).to_be_visible()
+        expect(flow.get_by_text(f"Connect to the {TITLES[model]}")).to_be_visible()
         host = ui.flow_field("host")
         port_box = flow.get_by_role("spinbutton", name=re.compile(r"^Port"))
         expect(port_box).to_be_visible()
         shot(f"{model}-details-form")
         host.fill("127.0.0.1")
         port_box.fill(str(port))
+        if model == ACME.id:  # the map's defaults are prefilled
+            unit_box = flow.get_by_role("spinbutton", name=re.compile(r"^Unit ID"))
+            expect(unit_box).to_have_value("7")
         if detailed:
             # The unit id is prefilled with the model's default (255 for the Vestel).
             # (Earlier versions of the flow had it in a collapsed "Advanced settings".)
@@ -340,7 +360,7 @@ def add_through_ui(ui: HaUi, model: str, port: int, *, detailed: bool) -> Locato
 # --------------------------------------------------------------------------- tests
 
 
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model", [*MODELS, ACME.id])
 def test_wallbox_through_the_ui(
     model: str, hass: HassInstance, ui: HaUi, sims: SimulatorThread
 ) -> None:
