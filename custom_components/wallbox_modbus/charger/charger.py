@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from importlib import import_module
 from typing import Any
 
+from .build import Capabilities, build_capabilities
 from .capabilities import (
     Command,
     CurrentLimit,
@@ -90,6 +91,7 @@ class Charger:
         self.commands: dict[str, Command] = {}
         self.toggles: dict[str, Toggle] = {}
         self.watches: list[EventWatch] = []
+        self._built = Capabilities()
         self.keepalive: Keepalive | None = None
         self.reconciler = Reconciler(model.title, self.desired, self.map.behaviour.reboot_counters)
         self.verification = VerificationStatus()  # of the last (or running) check against the map
@@ -99,57 +101,16 @@ class Charger:
 
     def _build(self) -> None:
         """Capabilities from the map's sections and the points this box serves."""
-        behaviour = self.map.behaviour
-        points = {p.id: p for p in self.reader.points}
-        old_limits = {limit.point.id: limit for limit in self.limits.values()}
-        self.limits = {}
-        owned: set[str] = set()
-        if behaviour.limit is not None:
-            for point in points.values():
-                if point.key == behaviour.limit.point and point.writable:
-                    limit = old_limits.get(point.id) or CurrentLimit(
-                        behaviour.limit, point, self.reader, self.clock
-                    )
-                    self.limits[point.connector] = limit
-                    owned.add(point.id)
-        self.phase_switch = None
-        spec = behaviour.phase_switch
-        if spec is not None and spec.point in points and spec.state in points:
-            self.phase_switch = PhaseSwitch(
-                spec, points[spec.point], points[spec.state], self.reader, self.clock
-            )
-            owned.add(spec.point)
-        self.remote_lock = None
-        lock = behaviour.remote_lock
-        if lock is not None and lock.point in points:
-            self.remote_lock = RemoteLock(lock, points[lock.point], self.reader)
-            owned.add(lock.point)
-        self.commands = {}
-        for command in behaviour.commands:
-            for point in points.values():
-                if point.key == command.point:
-                    self.commands[pid(command.key, point.connector)] = Command(
-                        command, point, self.reader
-                    )
-                    owned.add(point.id)
-        self.toggles = {}
-        for toggle in behaviour.toggles:
-            for point in points.values():
-                state = self._value_id(toggle.state, point.connector)
-                if point.key == toggle.point and state is not None:
-                    self.toggles[pid(toggle.key, point.connector)] = Toggle(
-                        toggle, point, state, self.reader
-                    )
-                    owned.add(point.id)
-        self._build_watches()
-        keepalive = behaviour.keepalive
-        if keepalive is not None and keepalive.point is not None:
-            owned.add(keepalive.point)
-        self.settings = {
-            p.id: Setting(p, self.reader)
-            for p in points.values()
-            if p.writable and p.readable and p.tier is not Tier.NONE and p.id not in owned
-        }
+        built = build_capabilities(self.map.behaviour, self.reader, self.clock, self._built)
+        self._built = built
+        self.limits = built.limits
+        self.phase_switch = built.phase_switch
+        self.remote_lock = built.remote_lock
+        self.settings = built.settings
+        self.commands = built.commands
+        self.toggles = built.toggles
+        self.watches = built.watches
+        keepalive = self.map.behaviour.keepalive
         if keepalive is not None and self.keepalive is None:
             self.keepalive = make_keepalive(
                 keepalive,
@@ -159,29 +120,6 @@ class Charger:
                 last_write=self._limits_last_write,
             )
         self.reconciler.bind(self.limits, self.phase_switch)
-
-    def _value_id(self, key: str, connector: int | None) -> str | None:
-        """The id of a value this box reports, on a connector or the box itself (None: none)."""
-        if self.reader.serves(key, connector):
-            return pid(key, connector)
-        if connector is not None and self.reader.serves(key):
-            return key
-        return None
-
-    def _build_watches(self) -> None:
-        """An event watch per event and connector where the box reports what it watches."""
-        old = {(w.key, w.connector): w for w in self.watches}
-        self.watches = []
-        for event in self.map.behaviour.events:
-            for connector in self.connectors:
-                keys = {*event.when, *event.data.values()}
-                sources = {k: v for k in keys if (v := self._value_id(k, connector)) is not None}
-                if not all(k in sources for k in event.when):
-                    continue
-                kept = old.get((event.key, connector))
-                if kept is None or kept.sources != sources:
-                    kept = EventWatch(event, connector, sources)
-                self.watches.append(kept)
 
     def limit(self, connector: int | None = None) -> CurrentLimit:
         """The current limit of a connector, or InvalidValueError."""
