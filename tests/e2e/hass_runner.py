@@ -550,6 +550,7 @@ def start_hass(
     password: str = DEFAULT_PASSWORD,
     name: str = DEFAULT_NAME,
     integrations: Sequence[str] = BASE_INTEGRATIONS,
+    debug_loggers: Sequence[str] = ("custom_components.wallbox_modbus",),
     extra_yaml: str = "",
     hass_bin: Path | None = None,
     timeout: float = 180.0,
@@ -582,6 +583,7 @@ def start_hass(
         port,
         custom_components=custom_components,
         integrations=integrations,
+        debug_loggers=debug_loggers,
         extra_yaml=extra_yaml,
         seed_onboarding=not onboard_via_http,
     )
