@@ -62,6 +62,8 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
       timer, at the moment the charger names; a watchdog served by data asks
       for a poll instead.
     - The user's wishes are stored, and given back to the charger at start.
+    - Entities hear of a refresh only when the snapshot changed (or the box
+      stopped or started answering).
     - A lost connection is not a reason to reload: the transport reconnects on
       the next request.  The box going silent and answering again are logged
       once each by the coordinator itself.
@@ -82,6 +84,9 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
             request_refresh_debouncer=Debouncer(
                 hass, LOGGER, cooldown=REQUEST_REFRESH_COOLDOWN, immediate=True
             ),
+            # A refresh that read what the last one did notifies nobody (the
+            # snapshot compares by value); each entity also writes only a change.
+            always_update=False,
         )
         self.charger = charger
         self._slow_at: datetime | None = None
