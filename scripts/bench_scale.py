@@ -465,6 +465,7 @@ def summarise_profile(raw: Path, seconds: float, rate: int, refreshes: int) -> d
     """Self time by module group and time by activity, in ms per refresh and % of a core."""
     by_group: Counter[str] = Counter()
     by_activity: Counter[str] = Counter()
+    by_stack: Counter[str] = Counter()
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -477,6 +478,7 @@ def summarise_profile(raw: Path, seconds: float, rate: int, refreshes: int) -> d
         total += count
         by_group[group_of(frames[1:], SELF_GROUPS)] += count
         by_activity[activity_of(frames[0], frames[1:])] += count
+        by_stack[" < ".join(frame.split(" (")[0] for frame in reversed(frames[-3:]))] += count
 
     def table(counter: Counter[str]) -> list[dict[str, Any]]:
         return [
@@ -497,6 +499,9 @@ def summarise_profile(raw: Path, seconds: float, rate: int, refreshes: int) -> d
         "refreshes": refreshes,
         "by_module": table(by_group),
         "by_activity": table(by_activity),
+        # One stack with a large share is a burst: a garbage collection (charged to
+        # the allocation that set it off) or the recorder's five-minute statistics.
+        "top_stacks": table(Counter(dict(by_stack.most_common(5)))),
     }
 
 
@@ -599,7 +604,12 @@ def report(result: dict[str, Any], boxes: int) -> None:
             f" {prof['samples']} samples, {prof['refreshes']} refreshes,"
             f" CPU {prof['cpu_percent']:.2f} %):"
         )
-        for title, key in (("by module (self time)", "by_module"), ("by activity", "by_activity")):
+        sections = (
+            ("by module (self time)", "by_module"),
+            ("by activity", "by_activity"),
+            ("most sampled stacks (innermost first)", "top_stacks"),
+        )
+        for title, key in sections:
             print(f"  {title:58} {'share':>6} {'ms/refresh':>11} {'% core':>7}")
             for row in prof[key]:
                 print(
@@ -657,9 +667,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             no_recorder=args.no_recorder,
         )
         if args.profile:
-            print(f"profiling {args.window:.0f} s with py-spy ...", flush=True)
+            seconds = args.profile_window or args.window
+            print(f"profiling {seconds:.0f} s with py-spy ...", flush=True)
             out = args.json.with_suffix(".pyspy.txt") if args.json else workdir / "pyspy.txt"
-            result["profile"] = await profile(sides[1], args.window, args.rate, out)
+            result["profile"] = await profile(sides[1], seconds, args.rate, out)
         errors = [line for inst in instances for line in inst.log_errors()]
         result["log_errors"] = errors[:20]
         return result
@@ -690,6 +701,12 @@ def main() -> int:
     )
     parser.add_argument("--no-recorder", action="store_true", help="without recorder and history")
     parser.add_argument("--profile", action="store_true", help="py-spy over a second window")
+    parser.add_argument(
+        "--profile-window",
+        type=float,
+        default=None,
+        help="seconds profiled (default: --window; 300 takes in one statistics compile)",
+    )
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
