@@ -32,6 +32,7 @@ from .helpers import has_fallback_unique_id
 type WallboxConfigEntry = ConfigEntry[WallboxRuntimeData]
 
 STORAGE_VERSION = 1
+_ABSENT = object()  # a value a snapshot does not have
 SAVE_DELAY = 1.0  # seconds: the wishes are written to disk shortly after they change
 
 
@@ -63,7 +64,7 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
       for a poll instead.
     - The user's wishes are stored, and given back to the charger at start.
     - Entities hear of a refresh only when the snapshot changed (or the box
-      stopped or started answering).
+      stopped or started answering), and are told which values did.
     - A lost connection is not a reason to reload: the transport reconnects on
       the next request.  The box going silent and answering again are logged
       once each by the coordinator itself.
@@ -89,6 +90,10 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
             always_update=False,
         )
         self.charger = charger
+        # The ids whose value (or failure) changed since the entities were last
+        # told; None: anything may have (first data, the box went or came back).
+        self.changed: frozenset[str] | None = None
+        self._told: tuple[Snapshot | None, bool] = (None, False)
         self._slow_at: datetime | None = None
         self._slow_requested = True
         self._closed = False
@@ -226,6 +231,26 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
             self._slow_at = now
             self._slow_requested = False
         return snapshot
+
+    @callback
+    def async_update_listeners(self) -> None:
+        """Tell the entities, with the values that changed since they were last told."""
+        self.changed = self._changes()
+        super().async_update_listeners()
+        self._told = (self.data, self.last_update_success)
+
+    def _changes(self) -> frozenset[str] | None:
+        told, success = self._told
+        new = self.data
+        if told is None or new is None or success != self.last_update_success:
+            return None
+        old_values, new_values = told.values, new.values
+        changed = {
+            key
+            for key in old_values.keys() | new_values.keys()
+            if old_values.get(key, _ABSENT) != new_values.get(key, _ABSENT)
+        }
+        return frozenset(changed | (told.failed ^ new.failed))
 
     async def async_set_scan_interval(self, seconds: float) -> None:
         """Poll at a new interval from now on."""

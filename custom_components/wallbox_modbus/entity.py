@@ -51,6 +51,7 @@ class WallboxEntity(CoordinatorEntity[WallboxCoordinator]):
     _attr_has_entity_name = True
     entity_description: WallboxEntityDescription
     _written: tuple[Any, ...] | None = None  # what the last state write showed
+    _own: frozenset[str] | None = None
 
     def __init__(
         self,
@@ -115,9 +116,25 @@ class WallboxEntity(CoordinatorEntity[WallboxCoordinator]):
             self.extra_state_attributes,
         )
 
+    def _inputs(self) -> frozenset[str] | None:
+        """The value ids all it shows comes from (None: not known, always work it out).
+
+        Availability comes from them too, and from the box answering at all.
+        """
+        return None
+
+    def _own_value(self) -> frozenset[str]:
+        """Inputs of an entity that shows its own value and nothing else."""
+        if self._own is None:
+            self._own = frozenset((self.value_id,))
+        return self._own
+
     @callback
     def _handle_coordinator_update(self) -> None:
         """Write the state if the refresh changed what the entity shows."""
+        changed, inputs = self.coordinator.changed, self._inputs()
+        if changed is not None and inputs is not None and changed.isdisjoint(inputs):
+            return  # none of its values changed: what it shows did not either
         shown = self._shown()
         if shown != self._written:
             self._written = shown

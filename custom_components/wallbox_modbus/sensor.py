@@ -250,6 +250,10 @@ class WallboxSensorEntity(WallboxEntity, SensorEntity):
 
     entity_description: WallboxSensorEntityDescription
 
+    def _inputs(self) -> frozenset[str]:
+        """Its own value only."""
+        return self._own_value()
+
     def _value(self) -> StateType | datetime:
         description = self.entity_description
         value: StateType | datetime = self.snapshot.get(description.key, self.connector)

@@ -143,9 +143,20 @@ async def test_writes_per_refresh_are_the_changes(
     writes = Writes(hass, ids)
     coordinator = entry.runtime_data.coordinator
     with ExitStack() as stack:
+        shown_calls = count()
         if always_write:
             fresh = count()
             stack.enter_context(patch.object(WallboxEntity, "_shown", lambda self: (next(fresh),)))
+            # and is never told that nothing of its own changed
+            stack.enter_context(patch.object(type(coordinator), "_changes", lambda self: None))
+        else:
+            original = WallboxEntity._shown
+
+            def counted(self: WallboxEntity) -> tuple[Any, ...]:
+                next(shown_calls)
+                return original(self)
+
+            stack.enter_context(patch.object(WallboxEntity, "_shown", counted))
         stack.enter_context(writes.listening(coordinator.async_add_listener))
         for _ in range(6):  # a minute of charging
             await tick(hass, freezer, SCAN)
@@ -171,3 +182,5 @@ async def test_writes_per_refresh_are_the_changes(
         assert written == sorted(changed)  # each entity that changed written once
     # Charging moves the counters: some entities change, most do not.
     assert 0 < writes.written < rounds * len(ids) // 2
+    # A sensor whose value did not change is not even worked out again.
+    assert next(shown_calls) < rounds * len(ids) // 2
