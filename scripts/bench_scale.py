@@ -78,10 +78,15 @@ PING_EVERY = 0.5  # seconds
 
 
 class Boxes:
-    """N simulators on free ports of 127.0.0.1, each with a distinct serial and a car."""
+    """N simulators on free ports of 127.0.0.1, each with a distinct serial.
 
-    def __init__(self, models: Sequence[str]) -> None:
+    A share of them (spread over the models) has a car charging on every
+    connector; the others have none, so that nothing they report changes.
+    """
+
+    def __init__(self, models: Sequence[str], charging: float = 1.0) -> None:
         self.models = list(models)
+        self.charging = charging
         self.sims: list[WallboxSimulator] = []
 
     async def start(self) -> None:
@@ -91,8 +96,9 @@ class Boxes:
             if sim.bank.has("serial_number"):
                 # every box its own serial: the config flow refuses a second one
                 sim.bank.set("serial_number", f"BENCH-{model.upper()}-{index:04d}")
-            for connector in sim.cars:
-                sim.plug(connector, max_current=16 if connector == 1 else 10)
+            if int((index + 1) * self.charging) > int(index * self.charging):
+                for connector in sim.cars:
+                    sim.plug(connector, max_current=16 if connector == 1 else 10)
             self.sims.append(sim)
 
     async def stop(self) -> None:
@@ -558,7 +564,8 @@ def report(result: dict[str, Any], boxes: int) -> None:
     print(f"models:     {result['models']}")
     print(
         f"boxes:      {boxes} at a {result['interval']} s scan interval;"
-        f" {load['entities']} entities; window {result['window']:.0f} s;"
+        f" {result['charging']:.0%} charging; {load['entities']} entities;"
+        f" window {result['window']:.0f} s;"
         f" recorder {'off' if result['no_recorder'] else 'on'}"
     )
     rows = [
@@ -631,7 +638,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="wallbox-bench-", dir=args.workdir))
     print(f"work dir {workdir}; integration from {git_describe(checkout)}", flush=True)
     cc = custom_components_dir(workdir, checkout)
-    boxes = Boxes(models)
+    boxes = Boxes(models, args.charging)
     await boxes.start()
     instances: list[HassInstance] = []
     sides: list[Side] = []
@@ -664,6 +671,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             models=dict(Counter(models)),
             interval=args.interval,
             boxes=args.boxes,
+            charging=args.charging,
             no_recorder=args.no_recorder,
         )
         if args.profile:
@@ -691,6 +699,12 @@ def main() -> int:
         "--model", choices=sorted(MODELS), help="one model (default: all, round-robin)"
     )
     parser.add_argument("--interval", type=int, default=10, help="scan interval, s (default 10)")
+    parser.add_argument(
+        "--charging",
+        type=float,
+        default=1.0,
+        help="share of the boxes with a car charging (default 1: all; 0: none, nothing moves)",
+    )
     parser.add_argument("--warmup", type=float, default=30, help="seconds before measuring")
     parser.add_argument("--window", type=float, default=60, help="seconds measured")
     parser.add_argument(
