@@ -1,14 +1,17 @@
 """Scale benchmark: what one wallbox costs a real Home Assistant (CPU, memory, state writes).
 
-Starts N simulated boxes (default 100; one model, or round-robin over every model)
-in this process on 127.0.0.1, and two real Home Assistant processes side by side:
+Starts N simulated boxes (default 100; one model, or round-robin over every model;
+``--charging`` of them with a car charging, default all) in this process on
+127.0.0.1, and two real Home Assistant processes side by side, both with the
+recorder and history (``--no-recorder``: without) and warnings-only logging:
 
 - *loaded*: N config entries, added through the config flow (REST flow API);
 - *baseline*: the same Home Assistant, the same configuration, no entries.
 
 After a warm-up both are measured over the same window:
 
-- CPU: utime + stime of the process (all threads) from /proc/<pid>/stat;
+- CPU: utime + stime of the process from /proc/<pid>/stat, split into user and
+  system time, and into the event loop's thread and the others (recorder, executor);
 - RSS from /proc/<pid>/status;
 - Modbus requests per second (the simulators' server counters);
 - refreshes and state writes per second (``state_changed`` and ``state_reported``),
@@ -18,14 +21,17 @@ After a warm-up both are measured over the same window:
 - event-loop latency: websocket ping round trip, every half second.
 
 CPU per box is (loaded - baseline) / N, for the whole window and as the median of
-slices one scan interval long.  ``--profile`` then samples the loaded Home Assistant
-with py-spy for another window (installed into a venv of its own under
-~/.cache/wallbox-modbus/bench on first use) and summarises where its time goes per
-refresh.  It prints figures and asserts nothing about speed.  Run::
+slices one scan interval long (the median leaves out a burst such as the
+recorder's five-minute statistics compile or a full garbage collection).
+``--profile`` then samples the loaded Home Assistant with py-spy for another
+window (``--profile-window``; installed into a venv of its own under
+~/.cache/wallbox-modbus/bench on first use; only the thread holding the GIL is
+sampled, so samples are CPU time, not threads waiting) and summarises where its
+time goes per refresh.  It prints figures and asserts nothing about speed.  Run::
 
     ~/.cache/wallbox-modbus/ha2025/bin/python scripts/bench_scale.py [--boxes 100]
-        [--model vestel_evc04] [--interval 10] [--window 60] [--profile]
-        [--checkout /tmp/before] [--json out.json]
+        [--model vestel_evc04] [--interval 10] [--charging 1] [--window 60]
+        [--profile [--profile-window 300]] [--checkout /tmp/before] [--json out.json]
 
 ``--checkout`` measures the integration of another checkout (its
 custom_components/wallbox_modbus); the simulators and this harness stay this
