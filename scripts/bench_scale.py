@@ -441,7 +441,8 @@ ACTIVITIES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "notify: entities work out and write their state",
         ("async_update_listeners (", "async_set_updated_data (", "_handle_coordinator_update ("),
     ),
-    ("recorder thread", ("thread (", "Recorder")),
+    ("recorder: five-minute statistics compile", ("StatisticsTask.run (",)),
+    ("recorder thread: states into the database", ()),
     ("websocket / http", ("/components/websocket_api/", "/aiohttp/web_protocol.py")),
     (
         "coordinator refresh and timers (rest)",
@@ -464,7 +465,7 @@ def group_of(frames: Sequence[str], groups: Iterable[tuple[str, tuple[str, ...]]
 def activity_of(thread: str, frames: Sequence[str]) -> str:
     """The first activity that any frame of the stack (or the thread's name) matches."""
     for name, needles in ACTIVITIES:
-        if name == "recorder thread":
+        if name.startswith("recorder thread"):
             if "Recorder" in thread:
                 return name
             continue
