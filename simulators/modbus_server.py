@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import logging
 import struct
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -98,6 +99,7 @@ class Faults:
     exception: int | None = None  # answer every request with this exception code
     write_exception: int | None = None  # answer every write with this exception code
     silent: bool = False  # accept requests but never reply
+    lose_replies: int = 0  # the next this many requests get no reply (counted down)
     frozen: bool = False  # reads return the values last returned for the same key
     refuse_connections: bool = False  # close new connections at once
 
@@ -117,6 +119,8 @@ class ServerStats:
     connections_refused: int = 0
     max_concurrent: int = 0  # highest number of simultaneously open client connections
     writes_log: list[tuple[int, list[int]]] = field(default_factory=list)
+    # answered reads by (table, address, count): which blocks a client reads, how often
+    reads_by_block: Counter[tuple[str, int, int]] = field(default_factory=Counter)
     exceptions: int = 0  # exception replies sent (including injected ones)
     malformed: int = 0  # connections closed because of a malformed frame
 
@@ -332,6 +336,9 @@ class ModbusTcpServer:
         self.stats.requests += 1
         if faults.silent:
             return
+        if faults.lose_replies > 0:
+            self.faults.lose_replies -= 1
+            return
         if faults.delay > 0:
             await asyncio.sleep(faults.delay)
         reply, ok = self._execute(unit, pdu, faults)
@@ -395,6 +402,7 @@ class ModbusTcpServer:
         self._frozen[key] = values
         self.stats.reads += 1
         self.stats.registers_read += count
+        self.stats.reads_by_block[key] += 1
         return bytes((function, len(data))) + data
 
     def _accept_write(self, address: int, values: list[int]) -> None:

@@ -99,6 +99,10 @@ class WallboxBinarySensorEntity(WallboxEntity, BinarySensorEntity):
 
     entity_description: WallboxBinarySensorEntityDescription
 
+    def _inputs(self) -> frozenset[str]:
+        """Its own value only."""
+        return self._own_value()
+
     @property
     def is_on(self) -> bool | None:
         """Return the flag of the last refresh."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -45,7 +45,14 @@ if TYPE_CHECKING:
 type WallboxConfigEntry = ConfigEntry[WallboxRuntimeData]
 
 STORAGE_VERSION = 1
+_ABSENT = object()  # a value a snapshot does not have
 SAVE_DELAY = 1.0  # seconds: the wishes are written to disk shortly after they change
+
+
+def _differing(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
+    """Keys whose value is not the same in both (present in one only included)."""
+    keys = old.keys() | new.keys()
+    return {key for key in keys if old.get(key, _ABSENT) != new.get(key, _ABSENT)}
 
 
 def desired_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -76,6 +83,8 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
       timer, at the moment the charger names; a watchdog served by data asks
       for a poll instead.
     - The user's wishes are stored, and given back to the charger at start.
+    - Entities hear of a refresh only when the snapshot changed (or the box
+      stopped or started answering), and are told which values did.
     - A lost connection is not a reason to reload: the transport reconnects on
       the next request.  The box going silent and answering again are logged
       once each by the coordinator itself.
@@ -99,8 +108,15 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
             request_refresh_debouncer=Debouncer(
                 hass, LOGGER, cooldown=REQUEST_REFRESH_COOLDOWN, immediate=True
             ),
+            # A refresh that read what the last one did notifies nobody (the
+            # snapshot compares by value); each entity also writes only a change.
+            always_update=False,
         )
         self.charger = charger
+        # The ids whose value (or failure) changed since the entities were last
+        # told; None: anything may have (first data, the box went or came back).
+        self.changed: frozenset[str] | None = None
+        self._told: tuple[Snapshot | None, bool] = (None, False)
         self._slow_at: datetime | None = None
         self._slow_requested = True
         self._closed = False
@@ -257,11 +273,22 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
 
     @callback
     def async_update_listeners(self) -> None:
-        """Show the poll in the entities, then fire what the box announced in it."""
+        """Show the poll in the entities that it changed, then fire what the box announced in it."""
+        self.changed = self._changes()
         super().async_update_listeners()
+        self._told = (self.data, self.last_update_success)
         events, self._events = self._events, ()
         for event in events:
             self._async_fire(event)
+
+    def _changes(self) -> frozenset[str] | None:
+        """Value ids whose value, raw code or failure changed since the entities were told."""
+        told, success = self._told
+        new = self.data
+        if told is None or new is None or success != self.last_update_success:
+            return None
+        changed = _differing(told.values, new.values) | _differing(told.codes, new.codes)
+        return frozenset(changed | (told.failed ^ new.failed))
 
     @callback
     def _async_fire(self, event: ChargerEvent) -> None:

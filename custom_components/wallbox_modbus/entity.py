@@ -4,6 +4,11 @@ Entities are built from the charger's capabilities and the platform's
 descriptions only: a description says which value or capability it shows
 (by the catalog's key), never which family or register is behind it.  Every
 entity reads the coordinator's snapshot and nothing else.
+
+An entity writes its state only when what it shows changed: its availability,
+its state or its attributes.  A refresh that changes one value writes one
+state, not one per entity; long-term statistics do not need the rewrites
+(they take the last state before each period).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, cast
 
+from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -44,6 +50,8 @@ class WallboxEntity(CoordinatorEntity[WallboxCoordinator]):
 
     _attr_has_entity_name = True
     entity_description: WallboxEntityDescription
+    _written: tuple[Any, ...] | None = None  # what the last state write showed
+    _own: frozenset[str] | None = None
 
     def __init__(
         self,
@@ -89,6 +97,54 @@ class WallboxEntity(CoordinatorEntity[WallboxCoordinator]):
     def available(self) -> bool:
         """Available while the box answers and this entity's value was read."""
         return self._has_reading()
+
+    def _shown(self) -> tuple[Any, ...]:
+        """What a state write would show: availability, state and attributes.
+
+        The parts Home Assistant takes from the entity's properties at every
+        write; names, units and icons do not change between refreshes (a change
+        in the registry writes the state itself, through async_write_ha_state).
+        """
+        capabilities = self.capability_attributes
+        if not self.available:
+            return (False, capabilities)
+        return (
+            True,
+            capabilities,
+            self.state,
+            self.state_attributes,
+            self.extra_state_attributes,
+        )
+
+    def _inputs(self) -> frozenset[str] | None:
+        """The value ids all it shows comes from (None: not known, always work it out).
+
+        Availability comes from them too, and from the box answering at all.
+        """
+        return None
+
+    def _own_value(self) -> frozenset[str]:
+        """Inputs of an entity that shows its own value and nothing else."""
+        if self._own is None:
+            self._own = frozenset((self.value_id,))
+        return self._own
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state if the refresh changed what the entity shows."""
+        changed, inputs = self.coordinator.changed, self._inputs()
+        if changed is not None and inputs is not None and changed.isdisjoint(inputs):
+            return  # none of its values changed: what it shows did not either
+        shown = self._shown()
+        if shown != self._written:
+            self._written = shown
+            super().async_write_ha_state()
+
+    @callback
+    def async_write_ha_state(self) -> None:
+        """Write the state, and remember what it showed (every write, whatever the cause)."""
+        self._written = self._shown()
+        super().async_write_ha_state()
 
 
 def entities_for[D: WallboxEntityDescription, E: WallboxEntity](

@@ -384,6 +384,10 @@ class WallboxSensorEntity(WallboxEntity, SensorEntity):
 
     entity_description: WallboxSensorEntityDescription
 
+    def _inputs(self) -> frozenset[str] | None:
+        """Its own value only."""
+        return self._own_value()
+
     def _value(self) -> StateType | datetime:
         description = self.entity_description
         value: StateType | datetime = self.snapshot.get(description.key, self.connector)
@@ -410,6 +414,10 @@ class WallboxSensorEntity(WallboxEntity, SensorEntity):
 
 class WallboxRunSensorEntity(WallboxSensorEntity):
     """What the integration does with the box (not a reading): known even while it is away."""
+
+    def _inputs(self) -> frozenset[str] | None:
+        """Not a value of the box: what it shows is worked out at every notice."""
+        return None
 
     def _value(self) -> StateType | datetime:
         assert self.entity_description.snapshot_fn is not None

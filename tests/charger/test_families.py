@@ -857,6 +857,19 @@ async def test_amperfied_watchdog_asks_for_polls(make: Factory) -> None:
     assert sim.server.stats.requests - reads == 10 * fast_blocks
 
 
+async def test_a_short_watchdog_shortens_the_request_timeout(make: Factory) -> None:
+    """A reply that does not come is given up within one watchdog interval, in time to retry."""
+    _, charger = await make("amperfied_business")
+    await charger.refresh(slow=True)
+    assert charger.transport.timeout == 1.0  # watchdog 15 s: every 5 s, the configured 1 s
+    await charger.write_setting("watchdog_timeout", 2)
+    await charger.refresh(slow=True)
+    assert charger.transport.timeout == pytest.approx(2 / 3)
+    await charger.write_setting("watchdog_timeout", 0)  # off: nothing to keep alive
+    await charger.refresh(slow=True)
+    assert charger.transport.timeout == 1.0
+
+
 async def test_compleo_keepalive_rewrites_limits(make: Factory) -> None:
     clock = FakeClock()
     sim, charger = await make("compleo_solo", clock=clock)

@@ -496,6 +496,24 @@ async def test_silent_box_times_out_closes_and_reconnects(fault_server: FaultSer
 
 
 @pytest.mark.asyncio
+async def test_capped_timeout_gives_up_sooner(fault_server: FaultServer) -> None:
+    """A cap shortens the timeout in force (never lengthens it); None lifts it."""
+    transport = ModbusTransport(HOST, fault_server.port, UNIT, timeout=GUARD)
+    try:
+        transport.cap_timeout(FAULT_TIMEOUT)
+        assert transport.timeout == FAULT_TIMEOUT
+        fault_server.mode = "silent"
+        with pytest.raises(ChargerTimeoutError, match=f"within {FAULT_TIMEOUT:g} s"):
+            await asyncio.wait_for(transport.read(Table.INPUT, 0, 1), 2 * GUARD)
+        transport.cap_timeout(3 * GUARD)
+        assert transport.timeout == GUARD
+        transport.cap_timeout(None)
+        assert transport.timeout == GUARD
+    finally:
+        await transport.close()
+
+
+@pytest.mark.asyncio
 async def test_box_dropping_the_connection_is_a_connection_error(
     fault_server: FaultServer,
 ) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import itertools
 from contextlib import ExitStack
+from datetime import timedelta
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
@@ -13,10 +16,12 @@ from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_fire_time_changed,
     mock_restore_cache_with_extra_data,
 )
 
 from custom_components.wallbox_modbus.charger import Charger, Keepalive
+from custom_components.wallbox_modbus.charger.registers import Tier
 from custom_components.wallbox_modbus.const import DOMAIN
 from custom_components.wallbox_modbus.diagnostics import async_get_config_entry_diagnostics
 from simulators.amperfied import AmperfiedSimulator
@@ -247,6 +252,76 @@ async def test_amperfied_watchdog_never_trips(
 
 
 @pytest.mark.freeze_time("2026-11-21 10:00:00")
+async def test_amperfied_watchdog_is_served_by_the_fast_tier(
+    hass: HomeAssistant, start_simulator: StartSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Watchdog 4 s, scan interval 10 s, ten minutes: never in time-out mode, on data alone.
+
+    Every request is a block of a poll's plan (polls x fast-tier blocks, and the
+    slow tier's every five minutes): nothing is read only to serve the
+    watchdog.  Polls come every watchdog / 3 (the margin for one lost reply),
+    not more often; one lost reply is survived.
+    """
+    sim = await start_simulator("amperfied_solar")
+    assert isinstance(sim, AmperfiedSimulator)
+    sim.plug(1)
+    sim.bank.set("watchdog_timeout", 4.0)
+    entry = entry_for(sim, "amperfied_solar")
+    await setup_frozen(hass, entry)
+    charger = entry.runtime_data.charger
+    refresh = charger.refresh
+    polls: list[tuple[float, bool]] = []
+
+    async def counted(*, slow: bool = False) -> Any:
+        polls.append((charger.clock(), slow))
+        return await refresh(slow=slow)
+
+    fast_plan = charger.reader.plan_for({Tier.FAST})
+    slow_plan = charger.reader.plan_for({Tier.FAST, Tier.SLOW})
+    stats = sim.server.stats
+    requests, reads, writes = stats.requests, dict(stats.reads_by_block), stats.writes
+    minutes = 10
+    with patch.object(charger, "refresh", side_effect=counted):
+        for _ in range(minutes * 60 * 2):
+            await tick(hass, freezer, 0.5)
+    assert not sim.timeout_mode
+    assert sim.timeout_events == 0
+
+    read = {key: n - reads.get(key, 0) for key, n in stats.reads_by_block.items()}
+    read = {key: n for key, n in read.items() if n}
+    slow_polls = sum(1 for _, slow in polls if slow)
+    fast_polls = len(polls) - slow_polls
+    expected: dict[tuple[str, int, int], int] = {}
+    for plan, count in ((fast_plan, fast_polls), (slow_plan, slow_polls)):
+        for block in plan:
+            key = (str(block.table), block.address, block.count)
+            expected[key] = expected.get(key, 0) + count
+    assert read == {key: n for key, n in expected.items() if n}  # no other reads
+    assert stats.writes == writes  # served by reading, not by writing
+    assert stats.requests - requests == fast_polls * len(fast_plan) + slow_polls * len(slow_plan)
+    assert slow_polls == minutes // 5
+    # As often as the watchdog needs (timeout / 3: one lost reply is survived), no more.
+    interval = 4.0 / 3
+    gaps = [b - a for (a, _), (b, _) in itertools.pairwise(polls)]
+    assert max(gaps) <= 4.0 / 2
+    assert len(polls) <= minutes * 60 / interval + 1
+    per_minute = (stats.requests - requests) / minutes
+    assert per_minute <= (60 / interval + 1) * len(fast_plan) + len(slow_plan)
+
+    # The margin: one reply lost, and the box still does not time out.  The
+    # clock moves on while the request waits (tick() would wait for the reply).
+    sim.server.faults.lose_replies = 1
+    for _ in range(60 * 2):
+        freezer.tick(timedelta(seconds=0.5))
+        async_fire_time_changed(hass)
+        for _ in range(200):
+            await asyncio.sleep(0)
+    assert sim.server.faults.lose_replies == 0
+    assert sim.timeout_events == 0
+    await unload_frozen(hass, entry)
+
+
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
 async def test_keepalive_follows_the_setting(
     hass: HomeAssistant, start_simulator: StartSimulator, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -397,6 +472,12 @@ async def test_undocumented_error_code(
     assert attributes_of(hass, left)["code"] == 15
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     assert diagnostics["unknown_codes"] == {"error_code@1": 4}
+    # Another undocumented code: the value (unknown) is the same, the number is not,
+    # so the entity is still told (its state is written when only the code changed).
+    sim.bank.set_raw("error_code@1", 5)
+    await tick(hass, freezer, SCAN)
+    assert state_of(hass, right) == STATE_UNKNOWN
+    assert attributes_of(hass, right)["code"] == 5
     await unload_frozen(hass, entry)
 
 

@@ -588,6 +588,22 @@ async def test_fault_silent(server: ModbusTcpServer, bank: DictBank) -> None:
 
 
 @pytest.mark.asyncio
+async def test_fault_lose_replies(server: ModbusTcpServer, bank: DictBank) -> None:
+    """One lost reply: that request is not answered (nor a transaction), the next one is."""
+    c = await client(server)
+    server.faults.lose_replies = 1
+    await c.send(frame(1, 1, read_pdu(3, 0, 1)))
+    await eventually(lambda: server.stats.requests == 1)
+    assert server.faults.lose_replies == 0
+    assert await c.request(read_pdu(3, 1, 1), tid=2) == bytes.fromhex("03 02 0304")
+    assert server.stats.requests == 2
+    assert server.stats.reads == 1
+    assert bank.transactions == 1
+    assert server.stats.reads_by_block == {("holding", 1, 1): 1}
+    await c.close()
+
+
+@pytest.mark.asyncio
 async def test_fault_frozen(server: ModbusTcpServer, bank: DictBank) -> None:
     c = await client(server)
     assert await c.request(read_pdu(4, 0, 2)) == bytes.fromhex("04 04 1234 ABCD")

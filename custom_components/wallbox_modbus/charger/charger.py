@@ -202,6 +202,7 @@ class Charger:
         """Read the fast tier (and the slow one), then bring the box back to the wishes."""
         if self.identity is None:
             await self.identify()
+        self._cap_timeout()
         if self.strategy.take_reopen():
             await self.transport.close()
         if self.keepalive is not None and self.keepalive.lapsed():
@@ -344,8 +345,19 @@ class Charger:
                 dues.append(Due(at=at, what="held-back limit"))
         return earliest(dues)
 
+    def _cap_timeout(self) -> None:
+        """No request waits longer than one keepalive interval.
+
+        The keepalive is due every timeout / per_timeout so that one lost reply
+        is survived; that holds only if the lost reply is given up within one
+        interval, leaving time to serve the box again before its own timeout.
+        """
+        keepalive = self.keepalive
+        self.transport.cap_timeout(None if keepalive is None else keepalive.interval())
+
     async def run_due(self) -> Ran:
         """Do what is due: held-back writes, the keepalive (or ask for a poll)."""
+        self._cap_timeout()
         now = self.clock() + 1e-3
         wrote = False
         for limit in self.limits.values():

@@ -10,7 +10,8 @@ Three kinds, as a map's ``keepalive`` section names them:
   whether reads reset its timer is not confirmed, so writes are used).
 
 The next keepalive is always due within the box's current timeout divided by
-``per_timeout`` (at least 2, so that one lost reply is survived), counted from
+``per_timeout`` (at least 2, so that one lost reply is survived: the charger
+gives up a reply after one interval at the most, and tries again), counted from
 the last time it was served: a change of the timeout takes effect at once,
 and before a timeout is shortened the keepalive is served first.
 """

@@ -67,12 +67,30 @@ class PointReader:
         self._points: list[Point] = self.map.available_points(model.variant, None)
         self._readable = Readable(self._points, self.map.safe_ranges)
         self._plans: dict[frozenset[Tier], list[ReadBlock]] = {}
+        self._lookups: dict[Any, Any] = {}  # what follows from the points (see _cached)
+        self._lookups_for: tuple[int, int] | None = None
+        self._generation = 0  # counts the times the points were chosen again
         self._write_seq = 0
         self._written_at: dict[str, int] = {}  # point id -> seq of its last write
         self._read_at: dict[str, int] = {}  # point id -> seq when its value was last read
         self._writing: set[str] = set()  # point ids with a write on the wire
 
     # ------------------------------------------------------------------ points
+
+    def _cached(self, name: Any, make: Callable[[], Any]) -> Any:
+        """What follows from the points, worked out once per set of points.
+
+        The points change when the identity is read (layout, conditions) and
+        when the box refuses one (dropped, never taken back); every refresh
+        asks for them many times in between.
+        """
+        current = (self._generation, len(self.dropped))
+        if current != self._lookups_for:
+            self._lookups.clear()
+            self._lookups_for = current
+        if name not in self._lookups:
+            self._lookups[name] = make()
+        return self._lookups[name]
 
     @property
     def connectors(self) -> list[int | None]:
@@ -85,14 +103,23 @@ class PointReader:
     @property
     def points(self) -> list[Point]:
         """Points this box documents (variant, layout and conditions applied)."""
-        return [p for p in self._points if p.id not in self.dropped]
+        points: list[Point] = self._cached(
+            "points", lambda: [p for p in self._points if p.id not in self.dropped]
+        )
+        return list(points)
 
     def find(self, key: str, connector: int | None = None) -> Point | None:
-        point_id = pid(key, connector)
-        return next((p for p in self.points if p.id == point_id), None)
+        by_id: dict[str, Point] = self._cached(
+            "by_id", lambda: {p.id: p for p in reversed(self.points)}
+        )
+        return by_id.get(pid(key, connector))
 
     def derived_keys(self) -> set[str]:
         """Ids of the values computed from points (derive rules and bit fields)."""
+        keys: set[str] = self._cached("derived_keys", self._derived_keys)
+        return set(keys)
+
+    def _derived_keys(self) -> set[str]:
         keys: set[str] = set()
         for rule in self.map.behaviour.derive:
             for connector in self.connectors:
@@ -139,6 +166,7 @@ class PointReader:
             if variant.layout is not None and self.layout < variant.layout:
                 raise LayoutTooOldError(title, text, _version_text(variant.layout))
         self._points = self.map.available_points(self.model.variant, self.layout)
+        self._generation += 1
         wanted = [p for p in self._points if p.tier is Tier.IDENTITY and p.id not in values]
         values.update(await self.read_points([p for p in wanted if not p.requires]))
         conditional = [p for p in wanted if p.requires and self._conditions_met(p, values)]
@@ -146,6 +174,7 @@ class PointReader:
         self._points = [
             p for p in self._points if not p.requires or self._conditions_met(p, values)
         ]
+        self._generation += 1
         for key in spec.required:
             if values.get(key) in (None, ""):
                 raise WrongModelError(title, f"a box without {key.replace('_', ' ')}")
@@ -375,6 +404,12 @@ class PointReader:
 
         A bit of a bit field comes from the point that holds it.
         """
+        sources: set[str] = self._cached(
+            ("derived_sources", key, connector), lambda: self._derived_sources(key, connector)
+        )
+        return set(sources)
+
+    def _derived_sources(self, key: str, connector: int | None) -> set[str]:
         sources: set[str] = {
             p.id for p in self.points if p.bits and key in p.bits and p.connector == connector
         }

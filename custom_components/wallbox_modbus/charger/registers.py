@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +188,7 @@ class Point:
     private: bool = False  # names a person or a card: redacted wherever users share output
     doc: str = ""
 
-    @property
+    @cached_property
     def id(self) -> str:
         """Unique name within a map: the key, with the connector when there is one."""
         return self.key if self.connector is None else f"{self.key}@{self.connector}"

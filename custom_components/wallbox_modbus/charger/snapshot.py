@@ -84,12 +84,16 @@ class VerificationStatus:
 
 @dataclass(frozen=True, kw_only=True)
 class Snapshot:
-    """Every decoded point after a refresh, the derived values, and the desired state."""
+    """Every decoded point after a refresh, the derived values, and the desired state.
+
+    Two snapshots are equal when everything an entity shows is: the time of the
+    read is not compared.
+    """
 
     values: Mapping[str, Any]
     failed: frozenset[str] = frozenset()
     codes: Mapping[str, int] = field(default_factory=dict)  # raw numbers of mapped points
-    time: float = 0.0
+    time: float = field(default=0.0, compare=False)
     desired: Mapping[int | None, Desired] = field(default_factory=dict)
     pending: frozenset[int | None] = frozenset()  # connectors with a limit write held back
     events: tuple[ChargerEvent, ...] = ()  # announced by the refresh that made this snapshot

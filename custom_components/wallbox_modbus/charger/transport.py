@@ -140,7 +140,8 @@ class ModbusTransport:
         self._host = host
         self._port = port
         self._unit_id = unit_id
-        self._timeout = timeout
+        self._configured_timeout = timeout
+        self._timeout = timeout  # in force: the configured one, or a shorter cap
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
         self._clock = clock
@@ -155,6 +156,22 @@ class ModbusTransport:
     def __repr__(self) -> str:
         """Name the peer, for logs."""
         return f"ModbusTransport({self._host}:{self._port}, unit {self._unit_id})"
+
+    @property
+    def timeout(self) -> float:
+        """Seconds a connect or a request may take now."""
+        return self._timeout
+
+    def cap_timeout(self, seconds: float | None) -> None:
+        """Let no connect or request wait longer than this (None: the configured timeout).
+
+        A box with a keepalive must hear from us within its own timeout: a reply
+        that does not come has to be given up soon enough to try again in time.
+        """
+        timeout = self._configured_timeout
+        if seconds is not None and 0 < seconds < timeout:
+            timeout = seconds
+        self._timeout = timeout
 
     @property
     def connected(self) -> bool:
@@ -264,7 +281,7 @@ class ModbusTransport:
 
         wanted: dict[str, Any] = {
             "port": self._port,
-            "timeout": self._timeout * _PYMODBUS_TIMEOUT_FACTOR,
+            "timeout": self._configured_timeout * _PYMODBUS_TIMEOUT_FACTOR,
             "retries": 0,
             "reconnect_delay": 0,  # 0 disables pymodbus's reconnect task
             "reconnect_delay_max": 0,
