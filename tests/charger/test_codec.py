@@ -158,3 +158,15 @@ def test_encode_rejects_out_of_range() -> None:
         encode(VESTEL.point("model"), "EVC04X")
     with pytest.raises(ValueError, match="expected 2 registers"):
         decode(VESTEL.point("power"), [1])
+
+
+def test_byte_pair_two_small_numbers() -> None:
+    """A map type of its own: high byte and low byte, "13.1" (board 13, module 1)."""
+    from custom_components.wallbox_modbus.charger.const import Table
+    from custom_components.wallbox_modbus.charger.registers import Point
+
+    point = Point(key="board", address=15, table=Table.INPUT, type="byte_pair", count=1)
+    assert decode(point, [(13 << 8) | 1]) == "13.1"
+    assert encode(point, "13.1") == [(13 << 8) | 1]
+    with pytest.raises(ValueError, match="two bytes"):
+        encode(point, "256.1")

@@ -76,6 +76,8 @@ def decode(point: Point, words: Sequence[int]) -> Value:
         patch = words[0] >> 8
         major, minor = words[1] >> 8, words[1] & 0xFF
         return f"{major}.{minor}.{patch}"
+    if kind == "byte_pair":
+        return f"{words[0] >> 8}.{words[0] & 0xFF}"
     raw = decode_int(point, words)
     if point.values is not None:
         return point.values.get(raw)
@@ -107,6 +109,11 @@ def encode(point: Point, value: Value) -> list[int]:
     if kind == "version_mmp":
         major, minor, patch = (int(part) for part in str(value).split("."))
         return [patch << 8, (major << 8) | minor]
+    if kind == "byte_pair":
+        high, low = (int(part) for part in str(value).split("."))
+        if not (0 <= high <= 0xFF and 0 <= low <= 0xFF):
+            raise ValueError(f"{point.id}: {value!r} is not two bytes")
+        return [high << 8 | low]
     return encode_int(point, raw_of(point, value))
 
 
