@@ -507,11 +507,13 @@ async def test_box_dropping_the_connection_is_a_connection_error(
         with pytest.raises(ChargerConnectionError):
             await asyncio.wait_for(transport.read(Table.HOLDING, 3, 1), GUARD)
         assert not transport.connected
-        assert transport.stats.errors == 1
+        # sent on the old connection, then once more on a new one, which went too
+        assert transport.stats.errors == 2
+        assert fault_server.accepted == 2
 
         fault_server.mode = "answer"
         assert await transport.read(Table.HOLDING, 3, 2) == [1003, 1004]
-        assert fault_server.accepted == 2
+        assert fault_server.accepted == 3
         assert fault_server.max_active == 1
     finally:
         await transport.close()
@@ -530,6 +532,27 @@ async def test_write_on_dropped_connection_is_a_connection_error(
         await transport.write_register(1, 5)
         assert transport.stats.writes == 2
         assert transport.stats.registers_written == 1
+    finally:
+        await transport.close()
+
+
+@pytest.mark.asyncio
+async def test_request_on_a_connection_the_box_already_reset_goes_out_again(
+    fault_server: FaultServer,
+) -> None:
+    """The box resets an idle connection and the request goes out before we notice:
+    it is sent once more on a new connection instead of failing."""
+    transport = ModbusTransport(HOST, fault_server.port, UNIT, timeout=SAFE_TIMEOUT)
+    try:
+        await transport.write_register(1, 4)
+        for writer in list(fault_server._writers):
+            writer.transport.abort()  # no loop round in between: the client still sees it up
+        assert transport.connected
+        await transport.write_register(1, 5)
+        assert fault_server.function_codes == [6, 6]  # the second one on the new connection
+        assert fault_server.accepted == 2
+        assert fault_server.max_active == 1
+        assert transport.stats.errors == 1
     finally:
         await transport.close()
 

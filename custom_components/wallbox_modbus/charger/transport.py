@@ -89,6 +89,10 @@ def _check_span(address: int, count: int, limit: int) -> None:
         raise ValueError(f"registers {address}..{address + count - 1} run past 65535")
 
 
+class _ConnectionLostError(ChargerConnectionError):
+    """The connection went while a request was on it (the request may not have arrived)."""
+
+
 @dataclass
 class TransportStats:
     """Counters of one transport, for diagnostics."""
@@ -116,6 +120,12 @@ class ModbusTransport:
     with ChargerConnectionError until the backoff delay has passed (doubling
     from backoff_initial up to backoff_max); a successful connect resets it.
     An explicit connect() always tries.
+
+    A connection the box closed while it was idle (a restart, a fallback, a
+    router forgetting it) is found dead only when a request goes out on it:
+    such a request is sent once more on a new connection.  Every request is a
+    read or a write of register values, so sending it twice changes nothing.
+    A connection lost on a request of its own is an error at once.
     """
 
     def __init__(
@@ -343,22 +353,17 @@ class ModbusTransport:
     ) -> ModbusPDU:
         """Send one request and return its (non-exception) reply."""
         async with self._lock:
-            client = await self._ensure_connected()
-            interrupted = self._interrupted
-            assert interrupted is not None
-            try:
-                pending = asyncio.ensure_future(call(client))
-            except ConnectionException as err:  # the client saw the connection go
-                await self._fail()
-                raise ChargerConnectionError(f"{self!r}: connection lost: {err}") from err
-            pending.add_done_callback(_consume_result)
-            self.stats.requests += 1
-            if write:
-                self.stats.writes += 1
-            else:
-                self.stats.reads += 1
-            self.stats.bytes_sent += sent
-            response = await self._await_reply(pending, interrupted)
+            for attempt in (1, 2):
+                reused = self.connected  # opened before this request, maybe long idle
+                client = await self._ensure_connected()
+                try:
+                    response = await self._send(client, call, sent=sent, write=write)
+                except _ConnectionLostError as err:
+                    if attempt == 1 and reused:
+                        _LOGGER.debug("%r: %s; sending again on a new connection", self, err)
+                        continue
+                    raise
+                break
 
         if isinstance(response, ExceptionResponse):
             self.stats.bytes_received += _EXCEPTION_REPLY_BYTES
@@ -367,6 +372,30 @@ class ModbusTransport:
             error = IllegalAddressError if code == 2 else ModbusExceptionError
             raise error(code, str(table), address, count)
         return response
+
+    async def _send(
+        self,
+        client: AsyncModbusTcpClient,
+        call: Callable[[AsyncModbusTcpClient], Awaitable[ModbusPDU]],
+        *,
+        sent: int,
+        write: bool,
+    ) -> ModbusPDU:
+        interrupted = self._interrupted
+        assert interrupted is not None
+        try:
+            pending = asyncio.ensure_future(call(client))
+        except ConnectionException as err:  # the client saw the connection go
+            await self._fail()
+            raise _ConnectionLostError(f"{self!r}: connection lost: {err}") from err
+        pending.add_done_callback(_consume_result)
+        self.stats.requests += 1
+        if write:
+            self.stats.writes += 1
+        else:
+            self.stats.reads += 1
+        self.stats.bytes_sent += sent
+        return await self._await_reply(pending, interrupted)
 
     async def _await_reply(
         self, pending: asyncio.Future[ModbusPDU], interrupted: asyncio.Future[None]
@@ -387,7 +416,7 @@ class ModbusTransport:
                 return pending.result()
             except ConnectionException as err:
                 await self._fail()
-                raise ChargerConnectionError(f"{self!r}: connection lost: {err}") from err
+                raise _ConnectionLostError(f"{self!r}: connection lost: {err}") from err
             except ModbusIOException as err:
                 # pymodbus's own timeout is longer than ours, so this is a reply it
                 # rejected (wrong transaction or unit id): resynchronise.
@@ -399,7 +428,7 @@ class ModbusTransport:
         pending.cancel()
         await self._fail()
         if interrupted in done:
-            raise ChargerConnectionError(f"{self!r}: connection lost")
+            raise _ConnectionLostError(f"{self!r}: connection lost")
         raise ChargerTimeoutError(f"{self!r}: no reply within {self._timeout:g} s")
 
     async def _fail(self) -> None:
