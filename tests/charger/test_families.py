@@ -503,7 +503,7 @@ async def test_amperfied_time_out_mode_then_limit_applied_again(make: Factory) -
     sim, charger = await make("amperfied_business", clock=clock)
     assert isinstance(sim, AmperfiedSimulator)
     sim.plug(1)
-    await charger.write_setting("watchdog_timeout", 4)
+    await charger.write_setting("watchdog_timeout", 5)
     await charger.refresh(slow=True)
     await charger.set_charging_current(12)
     clock.tick(25)  # nothing for longer than the watchdog (and the 20 s hold)
@@ -732,14 +732,14 @@ async def test_without_keepalive_vestel_drops_socket_and_falls_back(make: Factor
 
 
 async def test_amperfied_watchdog_asks_for_polls(make: Factory) -> None:
-    """A 4 s watchdog is served by polls (data), every 4 / 3 s, never by other reads."""
+    """A 5 s watchdog is served by polls (data), every 5 / 3 s, never by other reads."""
     clock = FakeClock()
     sim, charger = await make("amperfied_business", clock=clock)
     assert isinstance(sim, AmperfiedSimulator)
-    await charger.write_setting("watchdog_timeout", 4)
+    await charger.write_setting("watchdog_timeout", 5)
     await charger.refresh(slow=True)
     assert charger.keepalive is not None
-    assert charger.keepalive.interval() == pytest.approx(4 / 3)
+    assert charger.keepalive.interval() == pytest.approx(5 / 3)
     reads = sim.server.stats.requests
     for _ in range(10):
         due = charger.next_due()
@@ -750,6 +750,26 @@ async def test_amperfied_watchdog_asks_for_polls(make: Factory) -> None:
     assert sim.timeout_events == 0
     fast_blocks = len(charger.reader.plan_for({charger.points[0].tier.FAST}))
     assert sim.server.stats.requests - reads == 10 * fast_blocks
+
+
+@pytest.mark.parametrize(
+    ("model", "key", "too_short", "shortest"),
+    [("amperfied_home", "watchdog_timeout", 4.999, 5), ("compleo_solo", "fallback_timeout", 4, 5)],
+)
+async def test_timeouts_the_keepalive_cannot_serve_are_refused(
+    make: Factory, model: str, key: str, too_short: float, shortest: float
+) -> None:
+    """Off, or long enough for a keepalive every 1.5 s or slower: nothing shorter."""
+    sim, charger = await make(model)
+    await charger.refresh(slow=True)
+    for value in (1, 2.5, too_short):
+        with pytest.raises(InvalidValueError, match=f"allowed 0, {shortest}–"):
+            await charger.write_setting(key, value)
+    await charger.write_setting(key, shortest)
+    await charger.write_setting(key, 0)
+    address = charger.point(key).address
+    assert writes(sim, address) == [round(shortest / charger.point(key).scale), 0]
+    assert sim.bank.invalid_writes == []
 
 
 async def test_compleo_keepalive_rewrites_limits(make: Factory) -> None:

@@ -196,12 +196,12 @@ async def test_amperfied_watchdog_timeout_mode(running: list[Any], clock: FakeCl
     sim, client = await start(running, "amperfied_business", clock=clock)
     assert isinstance(sim, AmperfiedSimulator)
     sim.plug(1)
-    await client.write_register(257, 4000)  # 4 s watchdog
+    await client.write_register(257, 5000)  # 5 s watchdog
     await client.write_register(262, 80)  # failsafe 8 A
     await client.write_register(261, 160)
-    clock.tick(3)
+    clock.tick(4)
     assert await client.read(INPUT, 6, 1) == [160]
-    clock.tick(5)
+    clock.tick(6)
     sim.update()  # time passes with no transaction
     assert sim.timeout_mode
     assert sim.limit(1) == 8.0
