@@ -380,6 +380,27 @@ async def test_compleo_rejects_bad_settings(make: Factory) -> None:
     assert writes(sim) == [(3, [37])]
 
 
+@pytest.mark.parametrize(
+    ("model", "key", "off_step", "on_step"),
+    [
+        ("compleo_solo", "fallback_timeout", 0.001, 0.0),  # would have switched it off
+        ("vestel_evc04", "failsafe_current", 6.001, 6.000000000001),
+        ("amperfied_home", "failsafe_current", 6.05, 6.1),
+        ("amperfied_home", "watchdog_timeout", 5.0005, 5.001),
+    ],
+)
+async def test_a_fraction_of_a_step_is_refused_not_rounded(
+    make: Factory, model: str, key: str, off_step: float, on_step: float
+) -> None:
+    sim, charger = await make(model)
+    await charger.refresh(slow=True)
+    with pytest.raises(InvalidValueError):
+        await charger.write_setting(key, off_step)
+    await charger.write_setting(key, on_step)
+    pt = charger.point(key)
+    assert writes(sim, pt.address) == [round(on_step / pt.scale)]
+
+
 async def test_compleo_duo_station_maximum_follows_the_connectors(make: Factory) -> None:
     _, charger = await make("compleo_duo")
     snap = await charger.refresh(slow=True)

@@ -21,6 +21,11 @@ from .snapshot import Snapshot, pid
 from .spec import LimitSpec, LockSpec, PhaseSwitchSpec
 
 
+# A value is on a register's step when it is a whole number of steps up to float noise
+# (0.1 A x 61 = 6.1000000000000005); 0.001 s on a 1 s register is not, nor 6.001 A.
+ON_STEP = 1e-6
+
+
 def _ceiling(point: Point, values: Mapping[str, Any]) -> int | None:
     """The highest raw value another register allows now (None: no such register, or 0)."""
     assert point.write is not None
@@ -81,7 +86,7 @@ class Setting:
         except (TypeError, ValueError, OverflowError) as err:
             raise InvalidValueError(point.id, value, self.describe(values)) from err
         if point.values is None and not math.isclose(
-            raw * point.scale, float(value), rel_tol=0, abs_tol=point.scale / 1000
+            raw * point.scale, float(value), rel_tol=0, abs_tol=point.scale * ON_STEP
         ):
             raise InvalidValueError(point.id, value, self.describe(values))
         if not self.write_spec.allows(raw, _ceiling(point, values)):
@@ -180,7 +185,7 @@ class CurrentLimit:
             top = self.point.write.bounds(self.ceiling(self._reader.values))[1]
             return min(raw, top)  # rounding up stops at the box's maximum
         raw = round(amps / scale)
-        if not math.isclose(raw * scale, amps, rel_tol=0, abs_tol=scale / 1000):
+        if not math.isclose(raw * scale, amps, rel_tol=0, abs_tol=scale * ON_STEP):
             raise InvalidValueError(self.limit_id, amps, f"steps of {_fmt(scale)} A")
         return raw
 
