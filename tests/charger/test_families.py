@@ -793,6 +793,39 @@ async def test_timeouts_the_keepalive_cannot_serve_are_refused(
     assert sim.bank.invalid_writes == []
 
 
+@pytest.mark.parametrize("seen_in_a_poll", [False, True])
+async def test_amperfied_shorter_watchdog_shortens_the_poll_rhythm_at_once(
+    make: Factory, seen_in_a_poll: bool
+) -> None:
+    """30 s -> 5 s, written here or at the box: the next poll within 5 / 3 s, no time-out."""
+    clock = FakeClock()
+    sim, charger = await make("amperfied_business", clock=clock)
+    assert isinstance(sim, AmperfiedSimulator) and charger.keepalive is not None
+    await charger.write_setting("watchdog_timeout", 30)
+    await charger.refresh(slow=True)
+    due = charger.next_due()
+    assert due is not None and due.poll
+    clock.now = due.at  # a poll asked for by the watchdog, the next one 10 s later
+    assert (await charger.run_due()).poll
+    await charger.refresh()
+    if seen_in_a_poll:
+        sim.bank.set("watchdog_timeout", 5.0)
+        await charger.refresh(slow=True)
+    else:
+        await charger.write_setting("watchdog_timeout", 5)
+    served = sim.bank.last_transaction
+    due = charger.next_due()
+    assert served is not None and due is not None
+    assert due.at <= served + 5 / 3 + 1e-9
+    for _ in range(8):
+        due = charger.next_due()
+        assert due is not None
+        clock.now = due.at
+        assert (await charger.run_due()).poll
+        await charger.refresh()
+    assert sim.timeout_events == 0
+
+
 async def test_compleo_keepalive_rewrites_limits(make: Factory) -> None:
     clock = FakeClock()
     sim, charger = await make("compleo_solo", clock=clock)

@@ -17,6 +17,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.wallbox_modbus.charger import Charger, Keepalive
+from custom_components.wallbox_modbus.charger.keepalive import TrafficWatchdog
 from custom_components.wallbox_modbus.const import DOMAIN
 from simulators.amperfied import AmperfiedSimulator
 from simulators.vestel import VestelSimulator
@@ -229,7 +230,7 @@ async def test_amperfied_watchdog_never_trips(
     entry = entry_for(sim, "amperfied_solar")
     with ExitStack() as stack:
         if not keepalive:
-            stack.enter_context(patch.object(Keepalive, "due", return_value=None))
+            stack.enter_context(patch.object(TrafficWatchdog, "due", return_value=None))
         await setup_frozen(hass, entry)
         for _ in range(60):  # one minute in steps of one second
             await tick(hass, freezer, 1)
