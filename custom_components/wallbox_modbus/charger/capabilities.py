@@ -20,7 +20,6 @@ from .registers import Point, WriteSpec
 from .snapshot import Snapshot, pid
 from .spec import LimitSpec, LockSpec, PhaseSwitchSpec
 
-
 # A value is on a register's step when it is a whole number of steps up to float noise
 # (0.1 A x 61 = 6.1000000000000005); 0.001 s on a 1 s register is not, nor 6.001 A.
 ON_STEP = 1e-6
