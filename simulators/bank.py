@@ -156,6 +156,18 @@ class MapBank:
             if hook is not None:
                 hook(point, raw)
 
+    def points_at(self, address: int) -> Point | None:
+        """The holding point a write to this address goes to (None: no such register)."""
+        return self._owner.get((Table.HOLDING, address))
+
+    def why_invalid(self, point: Point, raw: int) -> str | None:
+        """Why a write of raw to a point would be outside the valid values (None: valid)."""
+        if point.write is None or not point.writable:
+            return "not writable"
+        if not point.write.allows(raw):
+            return f"outside {point.write.describe()}"
+        return self.beyond_bounds(point, raw)
+
     def _invalid(self, point: Point, raw: int, why: str, *, refused: bool) -> None:
         self.invalid_writes.append(
             InvalidWrite(at=self.clock(), point=point.id, raw=raw, why=why, refused=refused)
