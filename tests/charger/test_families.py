@@ -572,6 +572,27 @@ async def test_limit_changed_at_the_box_is_adopted(
     assert [r for r in caplog.records if "kept as the new setting" in r.getMessage()]
 
 
+@pytest.mark.parametrize(("raw", "amps"), [(42, 6.0), (43, 6.2), (69, 10.0), (220, 31.8)])
+async def test_power_set_at_the_box_is_adopted_as_the_amperes_that_give_it_back(
+    make: Factory, raw: int, amps: float, caplog: pytest.LogCaptureFixture
+) -> None:
+    """4200 W on three phases is kept as 6.0 A (4200 W again), not as 6.1 A (4300 W),
+    and adopted once: the wish and the box agree from then on."""
+    sim, charger = await make("compleo_solo")
+    await charger.refresh(slow=True)
+    await charger.set_charging_current(16, 1)
+    sim.bank.write(256, [raw])  # the box's own app
+    with caplog.at_level(logging.INFO):
+        for _ in range(3):
+            snap = await charger.refresh(slow=True)
+    limit = charger.limit(1)
+    assert charger.desired[1].limit == amps
+    assert limit.matches(amps, snap.values)
+    assert limit.shown(snap) == amps
+    assert writes(sim, 256) == [111]  # 16 A only; nothing written back
+    assert sum("kept as the new setting" in r.getMessage() for r in caplog.records) == 1
+
+
 async def test_pause_at_the_box_is_adopted(make: Factory) -> None:
     sim, charger = await make("amperfied_business")
     await charger.refresh(slow=True)

@@ -179,7 +179,7 @@ class CurrentLimit:
         """Amperes -> the raw register value (not checked against the range)."""
         scale = self.point.scale
         if self.is_power:
-            raw = math.ceil(round(amps * self._watts_per_amp() / scale, 6))
+            raw = self._power_raw(amps)
             assert self.point.write is not None
             top = self.point.write.bounds(self.ceiling(self._reader.values))[1]
             return min(raw, top)  # rounding up stops at the box's maximum
@@ -189,13 +189,25 @@ class CurrentLimit:
         return raw
 
     def amps_of(self, raw: int) -> float:
-        """The raw register value -> amperes (0 while paused)."""
+        """The raw register value -> amperes (0 while paused).
+
+        A power: the highest value on the limit's step that gives this raw value
+        back (4200 W on three phases: 6.0 A, not 6.1 A, which is 4300 W), so that
+        a limit set at the box and taken over as the wish is the box's value.
+        """
         if raw == self.spec.pause:
             return 0.0
         value = raw * self.point.scale
-        if self.is_power:
-            return round(value / self._watts_per_amp(), 1)
-        return round(float(value), 6)
+        if not self.is_power:
+            return round(float(value), 6)
+        exact = self.amps_exact(raw)
+        step = self.spec.step
+        on_step = round(math.floor(round(exact / step, 6)) * step, 6)
+        return on_step if self._power_raw(on_step) == raw else exact
+
+    def _power_raw(self, amps: float) -> int:
+        """Amperes -> the power register's raw value, rounded up to its step."""
+        return math.ceil(round(amps * self._watts_per_amp() / self.point.scale, 6))
 
     def amps_exact(self, raw: int) -> float:
         """The amperes a raw value stands for, floored to 1 mA (raw_for gives raw back)."""
