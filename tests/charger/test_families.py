@@ -418,6 +418,28 @@ async def test_power_limit_set_as_power(make: Factory) -> None:
 # ---------------------------------------------------------------- pause / resume
 
 
+async def test_a_power_below_6_a_on_three_phases_stays_what_was_set(make: Factory) -> None:
+    """1400 W (6 A for a car on one phase) set as a power: rewritten by the keepalive,
+    applied again after a reconnect and on resume as 1400 W, never raised to 4200 W."""
+    clock = FakeClock()
+    sim, charger = await make("compleo_solo", clock=clock)
+    await charger.write_setting("fallback_timeout", 30)
+    await charger.refresh(slow=True)
+    await charger.set_limit_power(1400, 1)
+    for _ in range(4):  # the keepalive writes the limits again every 10 s
+        due = charger.next_due()
+        assert due is not None
+        clock.now = due.at
+        await charger.run_due()
+    sim.drop_connections()
+    await charger.refresh(slow=True)  # reconnects: the wishes are applied again
+    await charger.pause(1)
+    await charger.resume(1)
+    assert set(writes(sim, 256)) == {14, 0}
+    assert charger.reconciler.adopted == 0
+    assert charger.desired[1].limit == charger.limit(1).amps_of(14)
+
+
 async def test_vestel_pause_survives_the_6a_reset(make: Factory) -> None:
     sim, charger = await make("vestel_evc04")
     sim.plug(1)

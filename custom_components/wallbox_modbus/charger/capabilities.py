@@ -17,7 +17,7 @@ from .codec import raw_of
 from .errors import BusyError, InvalidValueError
 from .reader import PointReader
 from .registers import Point, WriteSpec
-from .snapshot import Snapshot, pid
+from .snapshot import Desired, Snapshot, pid
 from .spec import LimitSpec, LockSpec, PhaseSwitchSpec
 
 # A value is on a register's step when it is a whole number of steps up to float noise
@@ -265,6 +265,30 @@ class CurrentLimit:
     def clamp(self, amps: float, values: Mapping[str, Any]) -> float:
         low, high = self.range(values)
         return min(max(amps, low), high)
+
+    def target(self, wish: Desired, values: Mapping[str, Any]) -> tuple[float, int] | None:
+        """The amperes and raw value that put the box at a wish (None: nothing valid).
+
+        Paused: the pause value.  A current: the wish within the range the box
+        takes now (a cable or a box maximum may have come down under it).  A
+        power: the wish's power, checked against the power register's range
+        only, since it may have been set as a power below 6 A on three phases
+        (1400 W for a car on one phase); no limit: the highest the box takes.
+        """
+        if wish.paused:
+            return 0.0, self.spec.pause
+        amps = wish.limit or self.range(values)[1]
+        if self.is_power:
+            raw = self.raw_for(amps)
+            assert self.point.write is not None
+            if raw == self.spec.pause or not self.point.write.allows(raw, self.ceiling(values)):
+                return None
+            return self.amps_of(raw), raw
+        amps = self.clamp(amps, values)
+        try:
+            return amps, self.check(amps, values)
+        except InvalidValueError:
+            return None
 
     # ------------------------------------------------------------------ what to show
 
