@@ -693,6 +693,28 @@ async def test_amperfied_pause_is_never_held(make: Factory) -> None:
     assert writes(sim, 261) == [100, 0, 100]
 
 
+async def test_amperfied_resume_held_back_while_a_pause_is_sent_is_not_lost(
+    make: Factory,
+) -> None:
+    """Pause and resume at once: the pause goes out, the resume waits for the hold and
+    is written after it, although the pause's write finished after the resume came."""
+    clock = FakeClock()
+    sim, charger = await make("amperfied_business", clock=clock)
+    await charger.refresh(slow=True)
+    await charger.set_charging_current(10)
+    clock.tick(2)
+    await asyncio.gather(charger.pause(), charger.resume())
+    assert writes(sim, 261) == [100, 0]
+    assert charger.limit().pending_raw == 100
+    await charger.refresh(slow=True)
+    clock.tick(20)
+    assert (await charger.run_due()).wrote
+    await charger.refresh(slow=True)
+    assert writes(sim, 261) == [100, 0, 100]
+    assert charger.desired[None].paused is False
+    assert charger.reconciler.adopted == 0
+
+
 # ---------------------------------------------------------------- phase switch
 
 

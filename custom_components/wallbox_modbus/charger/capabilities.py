@@ -124,6 +124,7 @@ class CurrentLimit:
         self.is_power = spec.power is not None
         self._phases: int | None = None
         self.pending_raw: int | None = None
+        self._held = 0  # values held back so far
         self.last_write: float | None = None
 
     # ------------------------------------------------------------------ conversions
@@ -320,14 +321,17 @@ class CurrentLimit:
     async def write(self, raw: int) -> bool:
         """Write a raw limit now, or hold it back (the last one wins); True if written.
 
-        A held-back value stays pending until a write of it succeeds.
+        A held-back value stays pending until a write of it succeeds; a pause
+        supersedes it, but only one held back before the pause went out.
         """
         if raw != self.spec.pause and self.hold_left() > 0:
             self.pending_raw = raw
+            self._held += 1
             return False
+        held = self._held
         await self._reader.write(self.point, raw)
-        if raw in (self.pending_raw, self.spec.pause):
-            self.pending_raw = None
+        if held == self._held and raw in (self.pending_raw, self.spec.pause):
+            self.pending_raw = None  # nothing newer was held back while this one was sent
         self.last_write = self._clock()
         return True
 
