@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -438,6 +439,30 @@ async def test_a_power_below_6_a_on_three_phases_stays_what_was_set(make: Factor
     assert set(writes(sim, 256)) == {14, 0}
     assert charger.reconciler.adopted == 0
     assert charger.desired[1].limit == charger.limit(1).amps_of(14)
+
+
+@pytest.mark.parametrize("amps", [6, 10, 16])
+async def test_a_car_on_one_phase_gets_the_current_asked_not_the_power(
+    make: Factory, amps: float, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The limit is written for three phases until the car is seen charging on one: then
+    the same current is written again as one phase's power, not the power taken over."""
+    sim, charger = await make("compleo_solo")
+    sim.plug(1, phases=1, max_current=32)
+    await charger.refresh(slow=True)
+    await charger.set_charging_current(amps, 1)
+    with caplog.at_level(logging.INFO):
+        for _ in range(3):
+            await charger.refresh(slow=True)
+    assert charger.desired[1].limit == amps
+    drawn, phases, _ = sim.measured(1)
+    assert phases == 1 and amps <= drawn < amps + 0.5  # rounded up to 100 W, never less
+    assert writes(sim, 256)[-1] == math.ceil(amps * 230 / 100)
+    assert charger.reconciler.adopted == 0
+    assert [r.getMessage() for r in caplog.records if "applied again" in r.getMessage()] == [
+        f"Compleo SOLO: the charging current {amps} A applied again (connector 1):"
+        " the car charges on 1 phase(s)"
+    ]
 
 
 async def test_vestel_pause_survives_the_6a_reset(make: Factory) -> None:

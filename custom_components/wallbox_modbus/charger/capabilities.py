@@ -123,6 +123,7 @@ class CurrentLimit:
         self._clock = clock
         self.is_power = spec.power is not None
         self._phases: int | None = None
+        self.relearned = False  # the phase count changed since the wish was last written
         self.pending_raw: int | None = None
         self._held = 0  # values held back so far
         self.last_write: float | None = None
@@ -139,7 +140,11 @@ class CurrentLimit:
         return self._phases or self.spec.power.phases
 
     def learn(self, values: Mapping[str, Any]) -> None:
-        """While charging, count the phases that carry current."""
+        """While charging, count the phases that carry current.
+
+        When the count changes, the same power is another current: ``relearned``
+        says so until the wish is written again with the new count.
+        """
         power = self.spec.power
         if power is None or not power.learn_from:
             return
@@ -151,6 +156,8 @@ class CurrentLimit:
             if (values.get(pid(key, self.connector)) or 0) >= power.in_use
         )
         if in_use in (1, 2, 3):
+            if in_use != self.phases():
+                self.relearned = True
             self._phases = in_use
 
     def _watts_per_amp(self) -> float:

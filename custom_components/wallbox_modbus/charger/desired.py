@@ -174,10 +174,17 @@ class Reconciler:
         reset = limit.spec.resets_when_unplugged
         if reason is None and arrived and reset is not None:
             reason = "a vehicle was plugged in (the box resets its limit while none is)"
+        if reason is None and limit.relearned and not wish.paused:
+            # The same power is another current on another phase count: not a change
+            # made at the box, but our wish to be written again in the new count.
+            reason = f"the car charges on {limit.phases()} phase(s)"
         if reason is not None:
             if target is None:
+                limit.relearned = False
                 return False  # the box's range changed under the wish: nothing valid to write
-            return await self._apply(connector, limit, target, reason)
+            wrote = await self._apply(connector, limit, target, reason)
+            limit.relearned = False  # (kept when the write failed: tried again next time)
+            return wrote
         if not limit.fresh():
             return False  # not read since our last write: nothing to adopt yet
         if target is not None and limit.observed_raw(values) == target[1]:
