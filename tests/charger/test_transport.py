@@ -9,6 +9,7 @@ connections.  Backoff is driven by an injected clock, never by sleeping.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import struct
 from collections.abc import AsyncIterator, Iterator
@@ -28,7 +29,11 @@ from custom_components.wallbox_modbus.charger.errors import (
     IllegalAddressError,
     ModbusExceptionError,
 )
-from custom_components.wallbox_modbus.charger.transport import ModbusTransport, TransportStats
+from custom_components.wallbox_modbus.charger.transport import (
+    PYMODBUS_LOGGER,
+    ModbusTransport,
+    TransportStats,
+)
 
 HOST = "127.0.0.1"
 UNIT = 7
@@ -822,3 +827,34 @@ async def test_cancelled_request_drops_the_connection(fault_server: FaultServer)
         assert fault_server.accepted == 2
     finally:
         await transport.close()
+
+
+@pytest.mark.asyncio
+async def test_failed_connects_leave_no_pymodbus_warning(
+    dead_port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """pymodbus warns "Failed to connect" on every attempt (3.8.3): for our requests that
+    is a failure the transport reports itself, so it stays out of the log but in our error."""
+    transport = ModbusTransport(HOST, dead_port, UNIT, timeout=FAULT_TIMEOUT, backoff_initial=0)
+    caplog.set_level(logging.DEBUG)
+    try:
+        for _ in range(3):
+            with pytest.raises(ChargerConnectionError, match="cannot connect"):
+                await transport.read(Table.INPUT, 0, 1)
+    finally:
+        await transport.close()
+    loud = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert loud == []
+    assert not [r for r in caplog.records if r.name.startswith("pymodbus")]
+    ours = [r.getMessage() for r in caplog.records if r.name.endswith(".transport")]
+    assert any("cannot connect: Failed to connect" in text for text in ours)
+
+
+@pytest.mark.asyncio
+async def test_pymodbus_logs_outside_our_requests_are_untouched(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Another user of pymodbus in the same process keeps its log lines."""
+    caplog.set_level(logging.WARNING)
+    logging.getLogger(PYMODBUS_LOGGER).warning("another integration's warning")
+    assert [r.getMessage() for r in caplog.records] == ["another integration's warning"]

@@ -9,6 +9,15 @@ Timing is owned here, not by pymodbus: pymodbus gets no retries, no automatic
 reconnect and a generous timeout of its own, and this module enforces the
 real connect and request timeouts.  That keeps the behaviour identical on every
 pymodbus release Home Assistant pins (3.8.3 and newer).
+
+Logging is owned here too.  pymodbus reports what goes wrong under it at
+warning or error ("Failed to connect ..." on every attempt on 3.8.3): for the
+requests of this transport those reports are failures this module turns into
+its own errors, which the coordinator logs once when the box stops answering
+and once when it answers again.  While a request of ours runs, pymodbus's
+records are therefore taken out of the log (a context variable marks them, so
+any other use of pymodbus in the same process is untouched); their text goes
+into our error and a debug line.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
@@ -36,6 +46,33 @@ from .errors import (
 )
 
 _LOGGER = logging.getLogger(__name__)
+
+# pymodbus's own logger (pymodbus.logging.Log) on every 3.x release.
+PYMODBUS_LOGGER = "pymodbus.logging"
+# What pymodbus reported while a request (or connect) of ours was under way.
+_REPORTS: ContextVar[list[str] | None] = ContextVar("wallbox_modbus_reports", default=None)
+
+
+class _OwnRequests(logging.Filter):
+    """Takes pymodbus's records made inside our requests out of the log, keeping the text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        reports = _REPORTS.get()
+        if reports is None:
+            return True
+        text = record.getMessage()
+        if text and not text.startswith("Repeating"):
+            reports.append(text)
+        return False
+
+
+def _install_filter() -> None:
+    logger = logging.getLogger(PYMODBUS_LOGGER)
+    if not any(isinstance(f, _OwnRequests) for f in logger.filters):
+        logger.addFilter(_OwnRequests())
+
+
+_install_filter()
 
 MAX_WRITE_REGISTERS = 123  # Modbus limit for one FC16 request
 
@@ -288,6 +325,8 @@ class ModbusTransport:
         await self._drop()
         interrupted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         client = self._new_client(interrupted)
+        reports: list[str] = []
+        token = _REPORTS.set(reports)
         try:
             ok = await asyncio.wait_for(client.connect(), self._timeout)
         except TimeoutError as err:
@@ -298,9 +337,13 @@ class ModbusTransport:
         except (OSError, ModbusException) as err:
             await self._connect_failed(client)
             raise ChargerConnectionError(f"{self!r}: cannot connect: {err}") from err
+        finally:
+            _REPORTS.reset(token)
         if not ok or not client.connected:
             await self._connect_failed(client)
-            raise ChargerConnectionError(f"{self!r}: cannot connect")
+            why = f": {reports[-1]}" if reports else ""
+            _LOGGER.debug("%r: cannot connect%s", self, why)
+            raise ChargerConnectionError(f"{self!r}: cannot connect{why}")
         self._client = client
         self._interrupted = interrupted
         self._backoff = self._backoff_initial
@@ -352,6 +395,27 @@ class ModbusTransport:
         write: bool = False,
     ) -> ModbusPDU:
         """Send one request and return its (non-exception) reply."""
+        reports: list[str] = []
+        token = _REPORTS.set(reports)
+        try:
+            return await self._transact_reported(
+                call, table=table, address=address, count=count, sent=sent, write=write
+            )
+        finally:
+            _REPORTS.reset(token)
+            for text in reports:
+                _LOGGER.debug("%r: pymodbus: %s", self, text)
+
+    async def _transact_reported(
+        self,
+        call: Callable[[AsyncModbusTcpClient], Awaitable[ModbusPDU]],
+        *,
+        table: Table,
+        address: int,
+        count: int,
+        sent: int,
+        write: bool,
+    ) -> ModbusPDU:
         async with self._lock:
             for attempt in (1, 2):
                 reused = self.connected  # opened before this request, maybe long idle
