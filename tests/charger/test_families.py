@@ -487,6 +487,25 @@ async def test_vestel_pause_survives_the_6a_reset(make: Factory) -> None:
     assert not charger.desired[None].paused
 
 
+async def test_vestel_pause_kept_when_a_car_leaves_and_one_comes_between_readings(
+    make: Factory,
+) -> None:
+    """5004 is read in the slow tier: the box's 6 A reset is seen only with the next car
+    already plugged in.  It is not taken over as a change made at the box."""
+    sim, charger = await make("vestel_evc04")
+    sim.plug(1)
+    await charger.refresh(slow=True)
+    await charger.pause()
+    await charger.refresh(slow=True)
+    sim.unplug(1)  # the box puts 5004 back to 6 A ...
+    sim.plug(1)  # ... and the next car comes before any refresh
+    await charger.refresh(slow=True)
+    assert sim.bank.get("charging_current") == 0
+    assert charger.desired[None].paused
+    assert charger.reconciler.adopted == 0
+    assert sim.measured(1)[0] == 0
+
+
 async def test_limit_set_while_paused_is_applied_on_resume(make: Factory) -> None:
     sim, charger = await make("compleo_solo")
     await charger.refresh(slow=True)

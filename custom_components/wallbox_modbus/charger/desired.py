@@ -189,8 +189,15 @@ class Reconciler:
             return False  # not read since our last write: nothing to adopt yet
         if target is not None and limit.observed_raw(values) == target[1]:
             return False
-        if reset is not None and plugged is not True and limit.matches(reset, values):
-            return False  # the box's own reset while no vehicle is plugged in
+        if reset is not None and limit.matches(reset, values):
+            if plugged is not True:
+                return False  # the box's own reset while no vehicle is plugged in
+            if wish.paused and target is not None:
+                # A car left and one came between two readings of the limit: the box
+                # put its own value back meanwhile; a pause is ours to keep.
+                return await self._apply(
+                    connector, limit, target, "a vehicle came while the box had reset its limit"
+                )
         self._adopt(connector, observed)
         return False
 
