@@ -265,7 +265,8 @@ class Rig:
         """No commands for a while (held-back writes, phase blocks and polls run out),
         then the snapshot of one more poll against the box."""
         await self.advance(seconds)
-        snapshot = await self.poll(slow=True)
+        await self.poll(slow=True)  # sees the last settings; may apply a wish again ...
+        snapshot = await self.poll(slow=True)  # ... and this one reads what that did
         if snapshot is None:
             return [f"the box did not answer after the quiet period: {self.errors[-1:]}"]
         return self.differences(snapshot)
