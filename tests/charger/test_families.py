@@ -17,6 +17,7 @@ from custom_components.wallbox_modbus.charger import (
     ChargerConnectionError,
     InvalidValueError,
     LayoutTooOldError,
+    ModbusExceptionError,
     ModbusTransport,
     WrongModelError,
 )
@@ -786,6 +787,37 @@ async def test_solar_phase_switch_and_block(make: Factory) -> None:
     await charger.set_phases(3)
     assert sim.bank.get("phase_switch") == 3
     assert charger.desired[None].phases == 3
+
+
+async def test_solar_two_phase_switches_at_once_one_goes_out(make: Factory) -> None:
+    """1 and 3 asked for at once: the first is switched, the second refused as busy; the
+    wish is the box's, and nothing is taken over as set at the box afterwards."""
+    clock = FakeClock()
+    sim, charger = await make("amperfied_solar", clock=clock)
+    await charger.write_setting("watchdog_timeout", 0)
+    await charger.refresh(slow=True)
+    results = await asyncio.gather(
+        charger.set_phases(1), charger.set_phases(3), return_exceptions=True
+    )
+    assert results[0] is None and isinstance(results[1], BusyError)
+    assert writes(sim, 501) == [1]
+    for _ in range(12):
+        clock.tick(10)
+        await charger.refresh(slow=True)
+    assert sim.bank.get("phase_switch_state") == "1"
+    assert charger.desired[None].phases == 1
+    assert charger.reconciler.adopted == 0
+
+
+async def test_solar_a_failed_phase_switch_does_not_block_the_next(make: Factory) -> None:
+    sim, charger = await make("amperfied_solar")
+    await charger.refresh(slow=True)
+    sim.server.faults.write_exception = 4
+    with pytest.raises(ModbusExceptionError):
+        await charger.set_phases(1)
+    sim.server.faults.write_exception = None
+    await charger.set_phases(1)
+    assert writes(sim, 501) == [1]
 
 
 async def test_solar_phases_applied_again_after_a_reboot(make: Factory) -> None:

@@ -420,11 +420,18 @@ class PhaseSwitch:
         return raw_of(self.point, (self.point.values or {}).get(int(text), int(text)))
 
     async def write(self, option: str | int) -> None:
+        """Switch; a second switch asked for while the first is on the wire is refused too
+        (the box would ignore it inside its block, and the wish would not be the box's)."""
         raw = self.raw_for(option)
         wait = self.wait(self._reader.values)
         if wait > 0:
             raise BusyError(f"a phase switch is in progress; try again in {wait:.0f} s")
-        await self._reader.write(self.point, raw)
+        previous, self.last_switch = self.last_switch, self._clock()
+        try:
+            await self._reader.write(self.point, raw)
+        except BaseException:
+            self.last_switch = previous  # not switched: the next one may go at once
+            raise
         self.last_switch = self._clock()
 
 
