@@ -369,11 +369,11 @@ class HaRig:
                 return []  # switching: Home Assistant shows unknown meanwhile
             return [] if str(box) == value else [f"{ent.entity_id}: {value}, box has {box}"]
         if ent.domain == "lock":
-            spec = regmap.behaviour.remote_lock
+            lock = regmap.behaviour.remote_lock
             point = self._box_point(ent.model, ent.key, None)
-            assert spec is not None and point is not None
+            assert lock is not None and point is not None
             box = self.box_value(ent.model, point)
-            locked = box == spec.locked
+            locked = box == lock.locked
             return [] if locked == (value == "locked") else [f"{ent.entity_id}: {value}, box {box}"]
         return []
 
