@@ -9,7 +9,12 @@ calls over one websocket, as the frontend and automations send them:
   huge ones, strings, nothing at all, null, booleans, and valid ones;
 - switches, locks and selects get rapid toggles (several calls at once on one entity)
   and options that do not exist;
-- bursts: several calls on several boxes at once; and forced refreshes in between.
+- bursts: several calls on several boxes at once; and forced refreshes in between;
+- uneven traffic: a changing pair of boxes takes most calls while the others stay
+  quiet after their last command, and now and then a pause of a few seconds, so that
+  timers run (a keepalive after its timeout changed, a held-back write, a phase block);
+- timeout turns: now and then a box's keepalive timeout is set long, a few seconds
+  later short, and the box is then left alone for two of the short timeouts.
 
 Then, after a quiet period, it checks and prints (every invariant must be zero):
 
@@ -50,6 +55,7 @@ if str(ROOT) not in sys.path:
 
 from tests.e2e.ha_rig import ALL_MODELS, Entity, HaRig, Ws, percentile  # noqa: E402
 
+TIMEOUT_KEYS = ("failsafe_timeout", "watchdog_timeout", "fallback_timeout")
 QUIET = 45.0  # s without calls before comparing: held-back writes (20 s) and a poll go out
 UNTRANSLATED_OK = {"invalid_format"}  # Home Assistant's own schema errors
 
@@ -134,6 +140,7 @@ class Fuzz:
         self.untranslated: list[str] = []
         self.not_taken: list[str] = []
         self.sent = 0
+        self.cold: dict[str, float] = {}  # model -> left alone until
 
     async def _one(self, ws: Ws, ent: Entity, call: tuple[str, str, dict[str, Any], str]) -> None:
         domain, service, data, category = call
@@ -170,22 +177,68 @@ class Fuzz:
         else:
             await asyncio.sleep(self.rng.expovariate(1 / self.mean_pause))
 
+    async def _timeout_turn(self, ws: Ws, ent: Entity) -> None:
+        """A box's timeout set long, then short a few seconds later, then the box left
+        alone for two of the short timeouts: its keepalive must follow on its own."""
+        self.cold[ent.model] = time.monotonic() + 60
+        await self._one(
+            ws,
+            ent,
+            (
+                "number",
+                "set_value",
+                {"value": self.rng.choice((19, 21, 24, 27, 60, 1051))},
+                "timeout_turn",
+            ),
+        )
+        await asyncio.sleep(self.rng.uniform(0, 12))
+        sim = self.rig.sim(ent.model)
+        seen = self.rig.sims.call(lambda: sim.bank.last_transaction)
+        for _ in range(60):  # right after the box answered a poll, as a user might
+            await asyncio.sleep(0.2)
+            if self.rig.sims.call(lambda: sim.bank.last_transaction) != seen:
+                break
+        short = self.rng.choice((5, 6, 7))
+        await self._one(ws, ent, ("number", "set_value", {"value": short}, "timeout_turn"))
+        self.cold[ent.model] = time.monotonic() + 2 * short + 2
+        await asyncio.sleep(2 * short + 2)
+
+    def _warm(self, entities: list[Entity]) -> list[Entity]:
+        now = time.monotonic()
+        return [e for e in entities if self.cold.get(e.model, 0) < now]
+
     async def run(self) -> float:
         rig = self.rig
         controls = rig.entities("number", "switch", "select", "lock")
         sensors = rig.entities("sensor", "binary_sensor")
         states = rig.states()
+        models = sorted({e.model for e in controls})
+        hot: set[str] = set()
+        rounds = 0
         began = time.monotonic()
         next_report = began + 30
         async with Ws(rig.hass) as ws:
+            turns: set[asyncio.Task[None]] = set()
+            timeouts = [e for e in controls if e.key in TIMEOUT_KEYS]
             while self.sent < self.calls:
                 roll = self.rng.random()
+                warm = self._warm(controls)
+                if roll > 0.985 and timeouts and self._warm(timeouts):
+                    task = asyncio.ensure_future(
+                        self._timeout_turn(ws, self.rng.choice(self._warm(timeouts)))
+                    )
+                    turns.add(task)
+                    task.add_done_callback(turns.discard)
+                    continue
+                if not warm:
+                    await asyncio.sleep(0.5)
+                    continue
                 if roll < 0.05:
                     ent = self.rng.choice(sensors)
                     await self._one(ws, ent, ("homeassistant", "update_entity", {}, "refresh"))
                     continue
                 if roll < 0.20:  # a burst on several boxes at once
-                    picks = [self.rng.choice(controls) for _ in range(self.rng.randint(3, 6))]
+                    picks = [self.rng.choice(warm) for _ in range(self.rng.randint(3, 6))]
                     work = [
                         self._one(ws, ent, call)
                         for ent in picks
@@ -198,7 +251,11 @@ class Fuzz:
                     await asyncio.gather(*work)
                     await self._pause()
                     continue
-                ent = self.rng.choice(controls)
+                if rounds % 40 == 0:  # traffic is uneven: a few boxes busy, the others quiet
+                    hot = set(self.rng.sample(models, min(2, len(models))))
+                rounds += 1
+                pool = [e for e in warm if e.model in hot] if self.rng.random() < 0.85 else []
+                ent = self.rng.choice(pool or warm)
                 attrs = states[ent.entity_id]["attributes"]
                 calls = calls_for(self.rng, ent, attrs)
                 if len(calls) > 1:  # rapid toggles: at once, as fast as they go out
@@ -211,6 +268,8 @@ class Fuzz:
                 if time.monotonic() >= next_report:
                     print(f"  {self.sent} calls, {time.monotonic() - began:.0f} s", flush=True)
                     next_report += 30
+            if turns:
+                await asyncio.gather(*turns)
         return time.monotonic() - began
 
 
