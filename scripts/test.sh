@@ -7,7 +7,10 @@
 #      2026.10.4 / Python 3.14 (Debian sid chroot)
 #   4. the browser end-to-end test (headless Chromium, real Home Assistant)
 #   5. the planner benchmark (prints figures; asserts nothing about speed)
-# Usage: scripts/test.sh [--quick]   (--quick: one pymodbus version, no chroot, no browser)
+#   6. the fuzz and the soak in their short modes (real Home Assistant, six simulated
+#      boxes; each fails on any invariant that is not zero)
+# Usage: scripts/test.sh [--quick]   (--quick: one pymodbus version, no chroot, no browser,
+#                                     no fuzz or soak)
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -72,6 +75,12 @@ fi
 step "planner benchmark"
 PM=$(ensure_pymodbus 3.13.1)
 run "benchmark" "$PM/bin/python" scripts/bench_planner.py
+
+if [ $QUICK = 0 ]; then
+  step "fuzz and soak, short modes (scripts/fuzz.py --short, scripts/soak.py --short)"
+  run "fuzz" "$HA2025/bin/python" scripts/fuzz.py --short
+  run "soak" "$HA2025/bin/python" scripts/soak.py --short
+fi
 
 step "summary"
 "$HA2025/bin/python" - "$RESULTS" <<'PY'
