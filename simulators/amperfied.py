@@ -13,6 +13,24 @@
 - Phase switch (solar): after a write to 501, 5001 reads 0 for a few seconds,
   then the new phase count; further switches are ignored for 90 s.  After a
   reboot the box is back in three-phase mode.
+- RFID (layout >= 2.0.0).  The document lists the registers but no sequence;
+  this is the simulator's reading of them:
+  - a card held to the reader (``present_card``) becomes the current card
+    (2001-2018: UID length, UID, card number, security type);
+  - while teaching (301 = 0x2002, until 0x2003 or the next card) the card is
+    learnt into the internal whitelist, and teaching ends;
+  - with card security on (bit 1 of 2100) a card that is not secure is
+    refused; with authentication on (bit 2) the card waits for the Modbus
+    controller: 301 = 0x2004 accepts it (charging permission "via Modbus"),
+    0x2008 refuses it; with the whitelist on (bit 0) a card on the whitelist
+    is accepted ("via RFID") and any other refused; with none of them on every
+    card is accepted;
+  - an accepted card counts (2000 + 1), makes the box ready for charging
+    (2020 = 1) and lets the car charge until it is unplugged; with the
+    whitelist or authentication on, nothing charges without one;
+  - 302 = 0x3001 admits the current card into the whitelist;
+  - 300 = 0x1000-0x1005 switch the bits of 2100; reads of 300-302 are refused
+    (the box would return 0x0000; nothing needs to read them).
 """
 
 from __future__ import annotations
@@ -25,6 +43,24 @@ from .base import NOMINAL_VOLTAGE, WallboxSimulator
 
 SWITCH_SECONDS = 5.0
 SWITCH_BLOCK = 90.0
+
+# [300] commands: value -> (bit of 2100, on)
+RFID_CONFIGURATION = {
+    0x1000: (0, False),
+    0x1001: (0, True),
+    0x1002: (1, False),
+    0x1003: (1, True),
+    0x1004: (2, False),
+    0x1005: (2, True),
+}
+WHITELIST, CARD_SECURITY, AUTHENTICATION = 0, 1, 2
+TEACH_START, TEACH_CANCEL, CARD_ACCEPTED, CARD_REJECTED = 0x2002, 0x2003, 0x2004, 0x2008
+ALLOW_CARD = 0x3001
+
+
+def _uid(uid: str) -> str:
+    """A UID as the reader shows it: hex bytes, upper case, separated by spaces."""
+    return bytes.fromhex(uid).hex(" ").upper()
 
 
 class AmperfiedSimulator(WallboxSimulator):
@@ -39,6 +75,12 @@ class AmperfiedSimulator(WallboxSimulator):
         self._switch_done: float | None = None
         self._switch_target = 3
         self._switch_blocked_until = 0.0
+        self.rfid_flags = 0  # 2100
+        self.whitelist: set[str] = set()
+        self.teaching = False
+        self.waiting: str | None = None  # the card the Modbus controller is to decide on
+        self.authorized = False  # an accepted card lets the car charge until it leaves
+        self.card: str | None = None  # UID of the current card
 
     def setup(self) -> None:
         bank = self.bank
@@ -70,6 +112,88 @@ class AmperfiedSimulator(WallboxSimulator):
             bank.set("phase_switch_state", "3")
             bank.hooks["phase_switch"] = self._on_phase_switch
         bank.hooks["charging_current"] = self._on_limit
+        if bank.has("rfid_status"):
+            bank.hooks["rfid_configuration"] = self._on_rfid_configuration
+            bank.hooks["rfid_control"] = self._on_rfid_control
+            bank.hooks["rfid_admission"] = self._on_rfid_admission
+            bank.set_raw("rfid_status", self.rfid_flags)
+
+    # ------------------------------------------------------------ RFID
+
+    def rfid(self, bit: int) -> bool:
+        return bool(self.rfid_flags >> bit & 1)
+
+    @property
+    def rfid_restricted(self) -> bool:
+        """Whether charging needs an accepted card (whitelist or authentication on)."""
+        return self.rfid(WHITELIST) or self.rfid(AUTHENTICATION)
+
+    def present_card(self, uid: str, number: str = "", *, secure: bool = False) -> str:
+        """A card held to the reader; returns what the box did with it."""
+        bank = self.bank
+        uid = _uid(uid)
+        self.card = uid
+        bank.set("rfid_uid_length", len(uid.split()))
+        bank.set("rfid_uid", uid)
+        bank.set("rfid_card_number", number)
+        bank.set("rfid_security_type", "secure_card" if secure else "no_secure_card")
+        if self.teaching:
+            self.teaching = False
+            self.whitelist.add(uid)
+            outcome = "taught"
+        elif self.rfid(CARD_SECURITY) and not secure:
+            outcome = self._refuse()
+        elif self.rfid(AUTHENTICATION):
+            self.waiting = uid
+            outcome = "waiting"
+        elif self.rfid(WHITELIST) and uid not in self.whitelist:
+            outcome = self._refuse()
+        else:
+            outcome = self._accept("rfid" if self.rfid(WHITELIST) else "none")
+        self.events.append(f"card {outcome}")
+        self.update()
+        return outcome
+
+    def _accept(self, source: str) -> str:
+        self.waiting = None
+        self.authorized = True
+        self.bank.set("rfid_card_counter", (self.bank.get("rfid_card_counter") + 1) & 0xFFFF)
+        self.bank.set("charging_permission", source)
+        return "accepted"
+
+    def _refuse(self) -> str:
+        self.waiting = None
+        self.bank.set("charging_permission", "none")
+        return "refused"
+
+    def _on_rfid_configuration(self, _point: Point, raw: int) -> None:
+        bit, on = RFID_CONFIGURATION[raw]
+        self.rfid_flags = self.rfid_flags | 1 << bit if on else self.rfid_flags & ~(1 << bit)
+        self.bank.set_raw("rfid_status", self.rfid_flags)
+        self.events.append(f"rfid bit {bit} {'on' if on else 'off'}")
+        self.update()
+
+    def _on_rfid_control(self, _point: Point, raw: int) -> None:
+        if raw in (TEACH_START, TEACH_CANCEL):
+            self.teaching = raw == TEACH_START
+            self.events.append("teaching on" if self.teaching else "teaching off")
+        elif self.waiting is None:
+            self.events.append("no card to decide on")
+        elif raw == CARD_ACCEPTED:
+            self.events.append(f"card {self._accept('modbus')} by the controller")
+        else:
+            self.events.append(f"card {self._refuse()} by the controller")
+        self.update()
+
+    def _on_rfid_admission(self, _point: Point, _raw: int) -> None:
+        if self.card is not None:
+            self.whitelist.add(self.card)
+            self.events.append("card admitted")
+
+    def on_unplug(self, connector: int) -> None:
+        self.authorized = False
+        if self.bank.has("charging_permission"):
+            self.bank.set("charging_permission", "none")
 
     def _on_limit(self, _point: Point, _raw: int) -> None:
         if self.timeout_mode:
@@ -134,6 +258,8 @@ class AmperfiedSimulator(WallboxSimulator):
     def limit(self, connector: int) -> float:
         if self.bank.get("remote_lock") == "locked" or self.bank.get("external_lock") == "locked":
             return 0.0
+        if self.rfid_restricted and not self.authorized:
+            return 0.0  # no card accepted yet
         if self._switch_done is not None:
             return 0.0  # no charging while the contactors switch
         raw = self.bank.raw("failsafe_current" if self.timeout_mode else "charging_current")
@@ -164,8 +290,10 @@ class AmperfiedSimulator(WallboxSimulator):
         bank.set("charging_state", state)
         for i, phase in enumerate(("l1", "l2", "l3"), start=1):
             bank.set(f"current_{phase}", amps if i <= phases else 0)
-            bank.set(f"voltage_{phase}", NOMINAL_VOLTAGE)
+            bank.set(f"voltage_{phase}", self.voltage(i))
         bank.set("power", round(watts))
+        if bank.has("ready_for_charging"):
+            bank.set("ready_for_charging", allowed)  # a card, if needed, and a limit
         total_vah = round(self.energy_total_wh)
         bank.set("energy_total", total_vah / 1000)
         bank.set("energy_since_power_on", round(self.energy_since_power_on_wh) / 1000)
@@ -175,5 +303,5 @@ class AmperfiedSimulator(WallboxSimulator):
             bank.set("mid_energy_total", total_vah / 1000)
             for i, phase in enumerate(("l1", "l2", "l3"), start=1):
                 bank.set(f"mid_current_{phase}", amps if i <= phases else 0)
-                bank.set(f"mid_voltage_{phase}", NOMINAL_VOLTAGE)
+                bank.set(f"mid_voltage_{phase}", self.voltage(i))
             bank.set("mid_power", round(watts))

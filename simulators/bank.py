@@ -25,6 +25,7 @@ from custom_components.wallbox_modbus.charger.codec import decode, encode
 from custom_components.wallbox_modbus.charger.const import Table, monotonic
 from custom_components.wallbox_modbus.charger.registers import Point, RegisterMap
 
+from .lies import Lie
 from .modbus_server import ModbusReply
 
 WriteHook = Callable[[Point, int], None]
@@ -52,8 +53,10 @@ class MapBank:
         layout: tuple[int, ...] | None = None,
         clock: Callable[[], float] = monotonic,
         extra: list[Point] | None = None,
+        lie: Lie | None = None,
     ) -> None:
         self.map = regmap
+        self.lie = lie
         self.variant = variant
         self.layout = layout
         self.clock = clock
@@ -85,12 +88,18 @@ class MapBank:
     def set(self, point_id: str, value: Any) -> None:
         """Store an engineering value (or mapped value) in the point's registers."""
         point = self.points[point_id]
-        for offset, word in enumerate(encode(point, value)):
-            self._words[point.table][point.address + offset] = word
+        self._store(point, encode(point, value))
 
     def set_raw(self, point_id: str, raw: int) -> None:
         point = self.points[point_id]
-        self._words[point.table][point.address] = raw
+        self._store(point, [raw, *self.words(point)[1:]])
+
+    def _store(self, point: Point, words: list[int]) -> None:
+        """Write a point's registers, as a lying box would serve them (see lies.py)."""
+        served = [(point, words)] if self.lie is None else self.lie.serve(self, point, words)
+        for target, target_words in served:
+            for offset, word in enumerate(target_words):
+                self._words[target.table][target.address + offset] = word
 
     def get(self, point_id: str) -> Any:
         point = self.points[point_id]
@@ -150,6 +159,8 @@ class MapBank:
                 self._invalid(point, raw, why, refused=False)
         for offset, raw in enumerate(values):
             point = self._owner[(Table.HOLDING, address + offset)]
+            if self.lie is not None and point.id in self.lie.ignore_writes:
+                continue  # acknowledged, and without effect
             if point.readable:
                 holding[address + offset] = raw
             hook = self.hooks.get(point.id)

@@ -18,6 +18,7 @@ from custom_components.wallbox_modbus.charger.const import monotonic
 from custom_components.wallbox_modbus.charger.models import ModelInfo
 
 from .bank import MapBank
+from .lies import Lie
 from .modbus_server import ModbusTcpServer
 
 _LOGGER = logging.getLogger(__name__)
@@ -64,18 +65,27 @@ class WallboxSimulator:
         clock: Callable[[], float] = monotonic,
         wall_clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(),
         layout: tuple[int, ...] | None = None,
+        supply_phases: int = 3,
+        lie: Lie | None = None,
     ) -> None:
         self.model = model
         self.variant = model.variant
         self.clock = clock
-        self.wall_clock = wall_clock
+        self.lie = lie
+        if lie is not None and lie.clock_offset:
+            offset = dt.timedelta(seconds=lie.clock_offset)
+            self.wall_clock: Callable[[], dt.datetime] = lambda: wall_clock() + offset
+        else:
+            self.wall_clock = wall_clock
+        # Phases the installation feeds (a single-phase supply has 0 V on L2 and L3).
+        self.supply_phases = lie.supply_phases if lie is not None else supply_phases
         variant = model.regmap.variants[model.variant]
         self.layout = layout or variant.layout
         # A layout older than the variant's minimum still serves what the minimum has.
         served = self.layout
         if served is not None and variant.layout is not None and served < variant.layout:
             served = variant.layout
-        self.bank = MapBank(model.regmap, model.variant, layout=served, clock=clock)
+        self.bank = MapBank(model.regmap, model.variant, layout=served, clock=clock, lie=lie)
         self.server = ModbusTcpServer(
             self.bank,
             host=host,
@@ -137,6 +147,8 @@ class WallboxSimulator:
     # ------------------------------------------------------------ car
 
     def plug(self, connector: int = 1, *, max_current: float = 16.0, phases: int = 3) -> None:
+        if self.lie is not None and self.lie.car_phases:
+            phases = self.lie.car_phases
         car = self.cars[connector]
         car.plugged, car.max_current, car.phases, car.wants_charge = True, max_current, phases, True
         self.sessions[connector] = Session(started=self.wall_clock())
@@ -174,7 +186,7 @@ class WallboxSimulator:
             return
         for connector, car in self.cars.items():
             amps = car.draw(self.limit(connector))
-            watts = amps * NOMINAL_VOLTAGE * car.phases
+            watts = amps * NOMINAL_VOLTAGE * self.phases_of(car)
             if watts:
                 session = self.sessions[connector]
                 session.energy_wh += watts * elapsed / 3600
@@ -215,11 +227,19 @@ class WallboxSimulator:
         """For simulators on a fake clock: run the physics after the clock moved."""
         self.update()
 
+    def phases_of(self, car: Car) -> int:
+        """Phases a car draws on: its own, as far as the supply feeds them."""
+        return min(car.phases, self.supply_phases)
+
+    def voltage(self, phase: int) -> float:
+        """The voltage of a phase (1..3) at the box: 0 on a phase the supply does not feed."""
+        return NOMINAL_VOLTAGE if phase <= self.supply_phases else 0.0
+
     def measured(self, connector: int) -> tuple[float, int, float]:
         """(amps per phase, phases, watts) flowing on a connector now."""
         car = self.cars[connector]
         amps = car.draw(self.limit(connector))
-        phases = car.phases if amps else 0
+        phases = self.phases_of(car) if amps else 0
         return amps, phases, amps * NOMINAL_VOLTAGE * phases
 
     def describe(self) -> dict[str, Any]:

@@ -31,7 +31,7 @@ class CompleoSimulator(WallboxSimulator):
         bank.set("firmware", "6.4.1")
         bank.set("connectors", len(self.cars))
         bank.set("hardware_type", "P51 with PM51")
-        bank.set("hardware_revision", (13 << 8) | 1)
+        bank.set("hardware_revision", "13.1")  # board P51 revision 13, PM51 version 1
         bank.set("station_max_power", 22000 * len(self.cars))
         bank.set("max_unbalanced_current", 20.0)
         bank.set("fallback_power", 4200)
@@ -76,7 +76,7 @@ class CompleoSimulator(WallboxSimulator):
         bank = self.bank
         key = "fallback_power" if self.fallback else f"max_power@{connector}"
         watts = min(float(bank.get(key)), float(bank.get("station_max_power")))
-        phases = self.cars[connector].phases
+        phases = self.phases_of(self.cars[connector])
         return watts / (phases * NOMINAL_VOLTAGE)
 
     def publish(self) -> None:
@@ -101,7 +101,7 @@ class CompleoSimulator(WallboxSimulator):
             for i, phase in enumerate(("l1", "l2", "l3")):
                 on = i < phases
                 bank.set(f"current_{phase}@{connector}", round(amps, 1) if on else 0)
-                bank.set(f"voltage_{phase}@{connector}", NOMINAL_VOLTAGE)
+                bank.set(f"voltage_{phase}@{connector}", self.voltage(i + 1))
                 station_amps[i] += amps if on else 0
             session = self.sessions[connector]
             bank.set(f"session_duration@{connector}", int(session.seconds))

@@ -8,6 +8,9 @@
   socket up) until the master writes a charging current (5004) again.
 - 5004 is the limit in whole amperes; 0 pauses.  When the car leaves while
   paused, the box puts 5004 back to 6 A.
+- The clock (290 / 294) follows the wall clock; ``clock_runs=False`` plays a
+  box whose clock never moves (not set, or none): it keeps the time it had
+  when the simulator started.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ REFUSE_AFTER_FAILSAFE = 5.0
 
 
 class VestelSimulator(WallboxSimulator):
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, clock_runs: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.clock_runs = clock_runs
+        self._clock_set = False
         self.failsafe = False
         self.failsafe_events = 0
         self.alive_writes = 0
@@ -117,7 +122,7 @@ class VestelSimulator(WallboxSimulator):
         for i, phase in enumerate(("l1", "l2", "l3"), start=1):
             on = i <= phases
             bank.set(f"current_{phase}", amps if on else 0)
-            bank.set(f"voltage_{phase}", NOMINAL_VOLTAGE)
+            bank.set(f"voltage_{phase}", self.voltage(i))
             bank.set(f"power_{phase}", round(amps * NOMINAL_VOLTAGE) if on else 0)
         bank.set("power", round(watts))
         bank.set("energy_total", int(self.energy_total_wh / 100) / 10)
@@ -128,9 +133,11 @@ class VestelSimulator(WallboxSimulator):
             bank.set("session_start_time", _hhmmss(session.started))
         if session.ended:
             bank.set("session_end_time", _hhmmss(session.ended))
-        now = self.wall_clock()
-        bank.set("date", int(now.strftime("%y%m%d")))
-        bank.set("time", _hhmmss(now))
+        if self.clock_runs or not self._clock_set:
+            now = self.wall_clock()
+            bank.set("date", int(now.strftime("%y%m%d")))
+            bank.set("time", _hhmmss(now))
+            self._clock_set = True
 
 
 def _hhmmss(when: Any) -> int:

@@ -47,6 +47,39 @@ BINARY_SENSORS: tuple[WallboxBinarySensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         is_on_fn=lambda value: value == "unlocked",
     ),
+    WallboxBinarySensorEntityDescription(
+        key="ready_for_charging",
+        translation_key="ready_for_charging",
+        entity_category=EntityCategory.DIAGNOSTIC,
+    ),
+    # RFID status bits: the toggles show (and switch) the same states.
+    *(
+        WallboxBinarySensorEntityDescription(
+            key=key,
+            translation_key=key,
+            entity_category=EntityCategory.DIAGNOSTIC,
+            entity_registry_enabled_default=False,
+        )
+        for key in ("rfid_whitelist", "rfid_card_security", "rfid_authentication")
+    ),
+    WallboxBinarySensorEntityDescription(
+        key="mid_available",
+        translation_key="mid_available",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+    ),
+    # Compleo status word: charging is limited; the connector reports an error.
+    WallboxBinarySensorEntityDescription(
+        key="limited",
+        translation_key="limited",
+        entity_category=EntityCategory.DIAGNOSTIC,
+    ),
+    WallboxBinarySensorEntityDescription(
+        key="error",
+        translation_key="error",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+    ),
 )
 
 

@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_HOST, CONF_SCAN_INTERVAL, STATE_OFF, Platform
+from homeassistant.const import CONF_HOST, CONF_MAC, CONF_SCAN_INTERVAL, STATE_OFF, Platform
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.debounce import Debouncer
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.restore_state import async_get as async_get_restore_state
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .charger import Charger, ChargerError, Identity, Ran, Snapshot, WrongModelError
+from .charger import (
+    Charger,
+    ChargerConnectionError,
+    ChargerError,
+    ChargerEvent,
+    Identity,
+    Ran,
+    Snapshot,
+    WrongModelError,
+)
 from .const import (
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
@@ -27,7 +38,9 @@ from .const import (
     REQUEST_REFRESH_COOLDOWN,
     SLOW_INTERVAL,
 )
-from .helpers import has_fallback_unique_id
+
+if TYPE_CHECKING:
+    from .verification import VerificationRunner
 
 type WallboxConfigEntry = ConfigEntry[WallboxRuntimeData]
 
@@ -45,6 +58,7 @@ class WallboxRuntimeData:
     """What a loaded entry holds."""
 
     coordinator: WallboxCoordinator
+    verification: VerificationRunner
 
     @property
     def charger(self) -> Charger:
@@ -65,6 +79,9 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
     - A lost connection is not a reason to reload: the transport reconnects on
       the next request.  The box going silent and answering again are logged
       once each by the coordinator itself.
+    - What the box announces in a poll (a card presented) is fired on the bus
+      as ``wallbox_modbus_<event>`` once the entities show that poll, with the
+      device id of the box (or connector) it concerns.
     """
 
     config_entry: WallboxConfigEntry
@@ -89,6 +106,10 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         self._closed = False
         self._timer: CALLBACK_TYPE | None = None
         self._store = desired_store(hass, entry.entry_id)
+        self._events: tuple[ChargerEvent, ...] = ()
+        # Work that must end while the connection is still open (a check putting back
+        # the limit it tested), awaited first when the coordinator shuts down.
+        self.before_shutdown: list[Callable[[], Awaitable[None]]] = []
 
     # ------------------------------------------------------------------ the wishes
 
@@ -102,13 +123,16 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
     def _legacy_wishes(self) -> dict[str, Any] | None:
         """Wishes that version 0.1 kept in the charging switch's restore data."""
         registry = er.async_get(self.hass)
-        last_states = async_get_restore_state(self.hass).last_states
+        restore = async_get_restore_state(self.hass)
+        # Home Assistant 2026.11 replaced the `last_states` dict with this method.
+        stored_state = getattr(restore, "async_get_stored_state", None)
+        lookup = stored_state if stored_state is not None else restore.last_states.get
         connectors: dict[str, Any] = {}
         for connector in self.charger.connectors:
             entity_id = registry.async_get_entity_id(
                 Platform.SWITCH, DOMAIN, f"{self.device_unique_id(connector)}_charging_enabled"
             )
-            stored = last_states.get(entity_id) if entity_id else None
+            stored = lookup(entity_id) if entity_id else None
             if stored is None:
                 continue
             extra = stored.extra_data.as_dict() if stored.extra_data is not None else {}
@@ -146,8 +170,12 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         return None
 
     def device_unique_id(self, connector: int | None) -> str:
-        """The serial number (or the entry's fallback), with the connector if any."""
-        base = str(self.config_entry.unique_id)
+        """The serial number, with the connector if any.
+
+        A box without a serial number (the entry has no unique id) is keyed on
+        the config entry's id.
+        """
+        base = self.config_entry.unique_id or self.config_entry.entry_id
         connector = self.device_connector(connector)
         return base if connector is None else f"{base}_{connector}"
 
@@ -164,6 +192,8 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         )
         if connector is None:
             info["name"] = self.config_entry.title
+            if mac := self.config_entry.data.get(CONF_MAC):  # known from DHCP discovery
+                info["connections"] = {(CONNECTION_NETWORK_MAC, mac)}
         else:
             # A device of its own per connector, attached to the entry (no via_device).
             info["translation_key"] = "connector"
@@ -190,9 +220,11 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
                 translation_placeholders={"error": str(err)},
             ) from err
         entry = self.config_entry
+        # An entry without a unique id was added for a box without a serial number:
+        # nothing to compare.
         if (
             identity.serial is not None
-            and not has_fallback_unique_id(entry.unique_id, entry.data)
+            and entry.unique_id is not None
             and identity.serial != entry.unique_id
         ):
             raise ConfigEntryError(
@@ -220,7 +252,56 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
         if slow:
             self._slow_at = now
             self._slow_requested = False
+        self._events = snapshot.events
         return snapshot
+
+    @callback
+    def async_update_listeners(self) -> None:
+        """Show the poll in the entities, then fire what the box announced in it."""
+        super().async_update_listeners()
+        events, self._events = self._events, ()
+        for event in events:
+            self._async_fire(event)
+
+    @callback
+    def _async_fire(self, event: ChargerEvent) -> None:
+        # Looked up among the entry's own devices: registry.async_get_device is
+        # deprecated from 2026.x, and its replacement is missing in 2025.4.
+        identifier = (DOMAIN, self.device_unique_id(event.connector))
+        device = next(
+            (
+                device
+                for device in dr.async_entries_for_config_entry(
+                    dr.async_get(self.hass), self.config_entry.entry_id
+                )
+                if identifier in device.identifiers
+            ),
+            None,
+        )
+        data: dict[str, Any] = {"device_id": device.id if device is not None else None}
+        if event.connector is not None:
+            data["connector"] = event.connector
+        data.update(event.data)
+        self.hass.bus.async_fire(f"{DOMAIN}_{event.key}", data)
+
+    async def async_verification_refresh(self, slow: bool) -> Snapshot:
+        """One refresh of a check against the map, published like any other.
+
+        A refresh that fails raises, so that the check counts it as missed.
+        """
+        if slow:
+            self._slow_requested = True
+        await self.async_refresh()
+        if not self.last_update_success or self.data is None:
+            raise ChargerConnectionError(str(self.last_exception or "no answer"))
+        return self.data
+
+    @callback
+    def async_publish_verification(self) -> None:
+        """Show how far a check against the map is (between refreshes too)."""
+        if self.data is not None:
+            self.data = replace(self.data, verification=self.charger.verification)
+        self.async_update_listeners()
 
     async def async_set_scan_interval(self, seconds: float) -> None:
         """Poll at a new interval from now on."""
@@ -269,6 +350,8 @@ class WallboxCoordinator(DataUpdateCoordinator[Snapshot]):
 
     async def async_shutdown(self) -> None:
         """Cancel the timer, store the wishes and close the connection."""
+        for stop in self.before_shutdown:
+            await stop()
         await super().async_shutdown()
         self._closed = True
         if self._timer is not None:

@@ -1,7 +1,11 @@
 """Diagnostics of Wallbox Modbus: what helps to find out why a box misbehaves.
 
-Users attach these to public issues: the host, every serial number, card and
+Users attach these to public issues: the host, the MAC address, every serial number, card and
 tag (the map's private points) are redacted, in values and in raw blocks.
+
+A device's download also holds the report of the last check against the
+register map (``verification_report``, redacted by the check itself): the file
+an owner attaches to contribute it as evidence.
 """
 
 from __future__ import annotations
@@ -10,13 +14,14 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_HOST
+from homeassistant.const import CONF_HOST, CONF_MAC
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceEntry
 
 from .charger import Charger, Point
 from .coordinator import WallboxConfigEntry
 
-TO_REDACT_ENTRY = {CONF_HOST}
+TO_REDACT_ENTRY = {CONF_HOST, CONF_MAC}
 TO_REDACT_IDENTITY = {"serial"}
 
 
@@ -58,9 +63,26 @@ async def async_get_config_entry_diagnostics(
         if snapshot is not None
         else None,
         "failed_points": sorted(snapshot.failed) if snapshot is not None else [],
+        # Codes the map has no name for (the entity shows unknown): the raw number.
+        "unknown_codes": {
+            point: code
+            for point, code in sorted(snapshot.codes.items())
+            if snapshot.values.get(point) is None
+        }
+        if snapshot is not None
+        else {},
         "raw_blocks": {
             block: "**REDACTED**" if _covers_private(private, block) else words
             for block, words in charger.reader.raw_blocks.items()
         },
         **charger.diagnostics(),
     }
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: WallboxConfigEntry, device: DeviceEntry
+) -> dict[str, Any]:
+    """The report of the last check against the map, then the entry's diagnostics."""
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    report = entry.runtime_data.verification.report
+    return {"verification_report": report, **diagnostics}

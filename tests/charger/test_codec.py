@@ -13,8 +13,9 @@ from custom_components.wallbox_modbus.charger.codec import (
     split_bits,
     trim_hex_bytes,
 )
-from custom_components.wallbox_modbus.charger.reader import _clock
-from custom_components.wallbox_modbus.charger.registers import load_map
+from custom_components.wallbox_modbus.charger.const import Table
+from custom_components.wallbox_modbus.charger.reader import box_clock
+from custom_components.wallbox_modbus.charger.registers import Point, load_map
 
 AMP = load_map("amperfied_connect")
 VESTEL = load_map("vestel_evc04")
@@ -102,6 +103,21 @@ def test_compleo_firmware_example() -> None:
     assert encode(point, "6.4.1") == [0x0100, 0x0604]
 
 
+@pytest.mark.parametrize(
+    ("word", "text"), [(0x0D01, "13.1"), (0x0D00, "13.0"), (0xFFFF, "255.255")]
+)
+def test_compleo_hardware_revision_is_two_bytes(word: int, text: str) -> None:
+    """Register 15: board revision << 8 | power-module version, as board.module."""
+    point = COMPLEO.point("hardware_revision")
+    assert decode(point, [word]) == text
+    assert encode(point, text) == [word]
+
+
+def test_byte_pair_refuses_a_number_past_a_byte() -> None:
+    with pytest.raises(ValueError, match="two bytes"):
+        encode(COMPLEO.point("hardware_revision"), "256.1")
+
+
 def test_compleo_power_in_100w_steps_and_left_block() -> None:
     assert decode(COMPLEO.point("max_power", 1), [14]) == 1400
     assert COMPLEO.point("max_power", 2).address == 272
@@ -146,9 +162,9 @@ def test_vestel_enums() -> None:
 
 
 def test_vestel_clock_yymmdd_hhmmss() -> None:
-    assert _clock(251121, 143005) == dt.datetime(2025, 11, 21, 14, 30, 5)
-    assert _clock(251321, 143005) is None  # month 13
-    assert _clock(None, 143005) is None
+    assert box_clock(251121, 143005) == dt.datetime(2025, 11, 21, 14, 30, 5)
+    assert box_clock(251321, 143005) is None  # month 13
+    assert box_clock(None, 143005) is None
 
 
 def test_encode_rejects_out_of_range() -> None:
@@ -160,12 +176,35 @@ def test_encode_rejects_out_of_range() -> None:
         decode(VESTEL.point("power"), [1])
 
 
-def test_byte_pair_two_small_numbers() -> None:
-    """A map type of its own: high byte and low byte, "13.1" (board 13, module 1)."""
-    from custom_components.wallbox_modbus.charger.const import Table
-    from custom_components.wallbox_modbus.charger.registers import Point
+def _point(type_name: str, scale: float = 1, count: int = 2) -> Point:
+    return Point(key="x", address=0, table=Table.INPUT, type=type_name, count=count, scale=scale)
 
-    point = Point(key="board", address=15, table=Table.INPUT, type="byte_pair", count=1)
+
+@pytest.mark.parametrize(
+    ("type_name", "words", "value"),
+    [
+        ("u32", [0x0001, 0x0002], 65538),
+        ("u32_low_first", [0x0002, 0x0001], 65538),
+        ("s32", [0xFFFF, 0xFFFE], -2),
+        ("s32_low_first", [0xFFFE, 0xFFFF], -2),
+        ("f32", [0x4148, 0x0000], 12.5),  # IEEE 754 12.5 = 0x41480000
+        ("f32_low_first", [0x0000, 0x4148], 12.5),
+    ],
+)
+def test_word_orders_and_floats(type_name: str, words: list[int], value: float) -> None:
+    point = _point(type_name)
+    assert decode(point, words) == value
+    assert encode(point, value) == words
+
+
+def test_float_scale_and_nan() -> None:
+    point = _point("f32", scale=0.001)
+    assert decode(point, [0x4148, 0x0000]) == pytest.approx(0.0125)
+    assert decode(point, [0x7FC0, 0x0000]) is None  # NaN: no value
+
+
+def test_byte_pair() -> None:
+    point = _point("byte_pair", count=1)
     assert decode(point, [(13 << 8) | 1]) == "13.1"
     assert encode(point, "13.1") == [(13 << 8) | 1]
     with pytest.raises(ValueError, match="two bytes"):

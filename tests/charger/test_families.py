@@ -213,8 +213,15 @@ CAPABILITIES = {
 @pytest.mark.parametrize("model", list(MODELS))
 async def test_capabilities_follow_the_map(make: Factory, model: str) -> None:
     """What a box can do comes from its map; what it lacks is absent."""
-    limits, phase_switch, lock, keepalive, settings = CAPABILITIES[model]
     _, charger = await make(model)
+    behaviour = charger.map.behaviour
+    assert bool(charger.limits) == (behaviour.limit is not None)
+    assert (charger.keepalive is None) == (behaviour.keepalive is None)
+    assert charger.phase_switch is None or behaviour.phase_switch is not None
+    assert charger.remote_lock is None or behaviour.remote_lock is not None
+    if model not in CAPABILITIES:
+        return  # a model without expectations of its own: the map decides alone
+    limits, phase_switch, lock, keepalive, settings = CAPABILITIES[model]
     assert list(charger.limits) == limits
     assert (charger.phase_switch is not None) is phase_switch
     assert (charger.remote_lock is not None) is lock
@@ -329,6 +336,27 @@ async def test_vestel_limit_follows_the_cable(make: Factory) -> None:
     assert writes(sim, 5004) == []
 
 
+async def test_vestel_clock_trusted_again_once_it_runs(make: Factory) -> None:
+    """A clock that never moved is not trusted; once it runs it is watched again."""
+    clock = FakeClock()
+    sim, charger = await make("vestel_evc04", clock=clock, sim_kwargs={"clock_runs": False})
+    assert isinstance(sim, VestelSimulator)
+    await charger.write_setting("failsafe_timeout", 3600)  # no keepalive runs here
+    for _ in range(12):
+        await charger.refresh()
+        clock.tick(10)
+    info = charger.diagnostics()["strategy"]
+    assert info == {"name": "vestel", "clock_trusted": False, "reopens_for_frozen_clock": 1}
+    assert charger.transport.stats.connects == 2
+    sim.bank.set("time", 235959)  # the clock was set at the box
+    await charger.refresh()
+    assert charger.diagnostics()["strategy"]["clock_trusted"] is True
+    for _ in range(6):  # and stops again: a frozen server, reopened
+        clock.tick(10)
+        await charger.refresh()
+    assert charger.diagnostics()["strategy"]["reopens_for_frozen_clock"] == 2
+
+
 async def test_amperfied_limit_tenths_and_hardware_switch(make: Factory) -> None:
     sim, charger = await make("amperfied_solar")
     sim.bank.set("hw_max_current", 10)
@@ -407,6 +435,83 @@ async def test_compleo_duo_station_maximum_follows_the_connectors(make: Factory)
     _, charger = await make("compleo_duo")
     snap = await charger.refresh(slow=True)
     assert charger.setting("station_max_power").range(snap.values) == (0, 44000)
+    assert charger.setting("max_unbalanced_current").range(snap.values) == (20, 64)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "address", "raw"),
+    [
+        ("station_relative_power", 50, 1, 50),
+        ("max_unbalanced_current", 25.5, 2, 255),
+        ("fallback_relative_power", 100, 4, 100),
+    ],
+)
+async def test_compleo_relative_power_and_unbalance(
+    make: Factory, key: str, value: float, address: int, raw: int
+) -> None:
+    """Registers 1, 2 and 4 as the document gives them: percent, 0.1 A from 20 A."""
+    sim, charger = await make("compleo_solo")
+    await charger.refresh(slow=True)
+    await charger.write_setting(key, value)
+    assert writes(sim) == [(address, [raw])]
+    assert (await charger.refresh(slow=True)).get(key) == value
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("station_relative_power", 101),
+        ("fallback_relative_power", -1),
+        ("max_unbalanced_current", 19.9),  # the document: I >= 20
+        ("max_unbalanced_current", 32.1),  # one phase of a SOLO carries at most 32 A
+    ],
+)
+async def test_compleo_relative_power_and_unbalance_out_of_range(
+    make: Factory, key: str, value: float
+) -> None:
+    sim, charger = await make("compleo_solo")
+    await charger.refresh(slow=True)
+    with pytest.raises(InvalidValueError):
+        await charger.write_setting(key, value)
+    assert writes(sim) == []
+
+
+@pytest.mark.parametrize(
+    ("connector", "raw", "shown"),
+    [
+        (1, 2, "ground_failure"),  # the document's 2, where OCPP + 1 would be EVCommunicationError
+        (1, 7, "no_error"),
+        (1, 4, None),  # OCPP's InternalError + 1: not in the document
+        (1, 15, None),  # UnderVoltage is listed for the left connector only
+        (2, 15, "under_voltage"),
+        (2, 16, None),
+    ],
+)
+async def test_compleo_error_codes_as_documented(
+    make: Factory, connector: int, raw: int, shown: str | None
+) -> None:
+    """Only the document's codes have a name; any other reads as unknown, its code kept."""
+    sim, charger = await make("compleo_duo")
+    sim.frozen_values = True
+    sim.bank.set_raw(f"error_code@{connector}", raw)
+    snap = await charger.refresh()
+    assert snap.get("error_code", connector) == shown
+    assert snap.codes[f"error_code@{connector}"] == raw
+    assert snap.ok("error_code", connector)
+
+
+async def test_a_bit_fails_with_the_register_that_holds_it(make: Factory) -> None:
+    """The status word's flags are unavailable when the status word was not read."""
+    sim, charger = await make("compleo_solo")
+    sim.plug(1)
+    snap = await charger.refresh()
+    assert snap.ok("vehicle_connected", 1) and snap.ok("limited", 1) and snap.ok("error", 1)
+    sim.server.faults.exception = 4
+    snap = await charger.refresh()
+    assert {"status_word@1", "vehicle_connected@1", "charging@1", "limited@1", "error@1"} <= (
+        snap.failed
+    )
+    assert not snap.ok("vehicle_connected", 1)
 
 
 async def test_power_limit_set_as_power(make: Factory) -> None:

@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 
 from custom_components.wallbox_modbus.charger.errors import RegisterMapError
-from custom_components.wallbox_modbus.charger.models import MODELS
+from custom_components.wallbox_modbus.charger.evidence import (
+    evidence_path,
+    evidence_problems,
+    load_report,
+)
+from custom_components.wallbox_modbus.charger.models import MODELS, models_of
 from custom_components.wallbox_modbus.charger.registers import (
     MAPS_DIR,
     Rung,
@@ -19,6 +24,9 @@ from custom_components.wallbox_modbus.charger.registers import (
     load_map_file,
     parse_map,
 )
+from simulators.lies import LIES
+
+from .checkrun import box
 
 ROOT = Path(__file__).resolve().parents[2]
 MAP_NAMES = sorted(p.stem for p in MAPS_DIR.glob("*.json"))
@@ -70,8 +78,8 @@ def test_shipped_map_loads_and_names_its_document(name: str) -> None:
 def test_rung_is_backed_by_tests_that_exist(name: str) -> None:
     """A map claims a rung only with the tests that earn it; CI runs them."""
     regmap = load_map(name)
-    assert regmap.rung.level < Rung.HARDWARE_VERIFIED.level, "needs a report from a real box"
-    for rung in list(Rung)[1 : regmap.rung.level + 1]:
+    tested = min(regmap.rung.level, Rung.INTEROPERABLE.level)
+    for rung in list(Rung)[1 : tested + 1]:
         for ref in regmap.evidence[rung.value]:
             path, _, test = ref.partition("::")
             file = ROOT / path
@@ -81,6 +89,88 @@ def test_rung_is_backed_by_tests_that_exist(name: str) -> None:
                 assert re.search(rf"def {func}\b", file.read_text()), ref
                 param = test.partition("[")[2].rstrip("]")
                 assert not param or param == name, f"{ref} is evidence for another map"
+
+
+@pytest.mark.parametrize("name", MAP_NAMES)
+def test_hardware_verified_is_backed_by_reports(name: str) -> None:
+    """hardware-verified only for firmware whose committed report confirms the map as it is."""
+    regmap = load_map(name)
+    assert evidence_problems(regmap) == []
+    assert (regmap.rung is Rung.HARDWARE_VERIFIED) == bool(regmap.hardware_verified)
+
+
+def _claiming(tmp_path: Path, firmware: str = "v3.187.0") -> Path:
+    """A copy of the Vestel map that claims hardware-verified for a firmware."""
+    data = raw_map("vestel_evc04")
+    data["trust"]["rung"] = "hardware-verified"
+    data["trust"]["hardware_verified"] = [
+        {"firmware": firmware, "report": f"evidence/vestel_claim/{firmware}.json"}
+    ]
+    path = tmp_path / "vestel_claim.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+async def test_a_claim_holds_only_with_a_confirming_report(tmp_path: Path) -> None:
+    """No report: the claim fails; the report of a correct box: it holds; others: it fails."""
+    regmap = load_map_file(_claiming(tmp_path))
+    where = "vestel_claim: evidence/vestel_claim/v3.187.0.json"
+    assert evidence_problems(regmap) == [f"{where}: no such report"]
+    report_file = tmp_path / evidence_path(regmap, "v3.187.0")
+    report_file.parent.mkdir(parents=True)
+    (model,) = models_of(regmap)
+
+    async with box(model) as b:
+        confirming = (await b.check()).data
+    report_file.write_text(json.dumps(confirming), encoding="utf-8")
+    assert evidence_problems(regmap) == []
+
+    lie = LIES["energy_scale_10"]
+    async with box(model, lie=lie) as b:
+        lying = (await b.check()).data
+    report_file.write_text(json.dumps(lying), encoding="utf-8")
+    assert evidence_problems(regmap) == [f"{where}: contradicts energy_total"]
+
+    async with box(model) as b:
+        b.sim.bank.set("firmware", "v3.190.2")
+        b.charger.identity = None
+        other = (await b.check()).data
+    report_file.write_text(json.dumps(other), encoding="utf-8")
+    assert evidence_problems(regmap) == [f"{where}: made on firmware 'v3.190.2', not 'v3.187.0'"]
+
+    report_file.write_text(json.dumps(confirming), encoding="utf-8")
+    changed = raw_map("vestel_evc04") | {"trust": json.loads(
+        (tmp_path / "vestel_claim.json").read_text())["trust"]}  # fmt: skip
+    _point(changed, "energy_total")["scale"] = 0.01
+    (tmp_path / "vestel_claim.json").write_text(json.dumps(changed), encoding="utf-8")
+    assert evidence_problems(load_map_file(tmp_path / "vestel_claim.json")) == [
+        f"{where}: the map's points changed since the report was made"
+    ]
+
+
+async def test_a_report_without_the_points_read_does_not_confirm(tmp_path: Path) -> None:
+    """A report that did not see the identity and settings confirms nothing."""
+    regmap = load_map_file(_claiming(tmp_path))
+    (model,) = models_of(regmap)
+    async with box(model) as b:
+        await b.sim.stop()  # the box is gone after identifying itself
+        blind = (await b.check()).data
+    report_file = tmp_path / evidence_path(regmap, "v3.187.0")
+    report_file.parent.mkdir(parents=True)
+    report_file.write_text(json.dumps(blind), encoding="utf-8")
+    (problem,) = evidence_problems(regmap)
+    assert problem.startswith("vestel_claim: evidence/vestel_claim/v3.187.0.json: does not confirm")
+    assert "serial_number" in problem and "cable_state" in problem
+
+
+def test_a_report_is_taken_from_a_diagnostics_download(tmp_path: Path) -> None:
+    report = {"kind": "wallbox_modbus.verification", "format": 1}
+    download = tmp_path / "download.json"
+    download.write_text(json.dumps({"home_assistant": {}, "data": {"verification_report": report}}))
+    assert load_report(download) == report
+    download.write_text(json.dumps({"data": {"verification_report": None}}))
+    with pytest.raises(ValueError, match="no verification report"):
+        load_report(download)
 
 
 @pytest.mark.parametrize("model", sorted(MODELS))
@@ -108,6 +198,18 @@ def test_amperfied_availability_follows_layout_and_variant() -> None:
     assert "mid_current_l1" in business and "mid_current_l1" not in solar
     assert "phase_switch" in solar and "phase_switch" not in business
     assert "rfid_uid" not in home_108
+
+
+def test_discovery_host_names_come_from_the_map() -> None:
+    """Only the Amperfied document names a DHCP host name; every variant shares it."""
+    assert load_map("amperfied_connect").dhcp_hostnames == ("hdm-smart-connect-*",)
+    assert load_map("vestel_evc04").dhcp_hostnames == ()
+    assert load_map("compleo_duo_solo").dhcp_hostnames == ()
+    solar = MODELS["amperfied_solar"]
+    assert solar.announced_as("HDM-SMART-CONNECT-F431F2")
+    assert solar.announced_as("hdm-smart-connect-f431f2")
+    assert not solar.announced_as("hdm-smart-f431f2")
+    assert not MODELS["vestel_evc04"].announced_as("hdm-smart-connect-f431f2")
 
 
 def _point(data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -144,6 +246,13 @@ def _point(data: dict[str, Any], key: str) -> dict[str, Any]:
         (lambda d: d["trust"].update(rung="hardware-verified"), "trust", "no_evidence",
          "without evidence"),
         (lambda d: d["trust"].update(rung="gold"), "trust", "unknown_choice", "found 'gold'"),
+        (lambda d: d["trust"].update(
+            hardware_verified=[{"firmware": "1", "report": "evidence/x/1.json"}]),
+         "trust", "verified_below_rung", "lists reports, but the rung is interoperable"),
+        (lambda d: d["trust"].update(rung="hardware-verified", hardware_verified=[
+            {"firmware": "1", "report": "../evidence/1.json"}]),
+         "trust.hardware_verified #1", "bad_report_path", "evidence/<map>/<firmware>.json"),
+        (lambda d: d["trust"].update(colour="gold"), "trust", "unknown_fields", "colour"),
         (lambda d: d.pop("document"), "map", "missing", "`document` is missing"),
         (lambda d: d["limit"].update(point="power"), "limit", "not_writable",
          "names point `power`, which is not writable"),
@@ -153,6 +262,14 @@ def _point(data: dict[str, Any], key: str) -> dict[str, Any]:
          "`kind` must be one of write, traffic, rewrite"),
         (lambda d: d["derive"].update(status={"from": "status", "map": {"0": "idle"}}),
          "derive `status`", "unknown_status", "maps onto idle"),
+        (lambda d: d.update(discovery={"dhcp": [{"hostname": "EVC04-*"}], "doc": "x"}),
+         "discovery dhcp #1", "not_lower_case", "`hostname` must be in small letters"),
+        (lambda d: d.update(discovery={"dhcp": [{"macaddress": "0060*"}], "doc": "x"}),
+         "discovery dhcp #1", "unknown_fields", "unknown field(s) macaddress"),
+        (lambda d: d.update(discovery={"dhcp": [{"hostname": "evc04-*"}]}),
+         "discovery", "not_text", "`doc` must be text"),
+        (lambda d: d.update(discovery={"zeroconf": ["_http._tcp.local."], "doc": "x"}),
+         "discovery", "unknown_fields", "unknown field(s) zeroconf"),
     ],
 )  # fmt: skip
 def test_malformed_map_names_file_and_point(

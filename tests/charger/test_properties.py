@@ -65,7 +65,7 @@ def bounded(examples: int) -> settings:
 # ====================================================================== codec
 
 SCALES = (1, 10, 100, 0.1, 0.01, 0.001, 0.5, 0.25, 2.5)
-NUMERIC = ("u16", "s16", "u32", "s32")
+NUMERIC = ("u16", "s16", "u32", "s32", "u32_low_first", "s32_low_first")
 
 
 def point(kind: str, *, scale: float = 1, count: int | None = None, **extra: object) -> Point:
@@ -202,9 +202,49 @@ def test_byte_pairs_round_trip(word: int) -> None:
     assert encode(pt, text) == [word]
 
 
+@bounded(200)
+@given(st.sampled_from(("u32", "s32")), st.sampled_from(SCALES), st.data())
+def test_low_word_first_is_the_same_number_with_its_words_swapped(
+    kind: str, scale: float, data: st.DataObject
+) -> None:
+    low, high = raw_range(kind)
+    raw = data.draw(st.integers(low, high))
+    words = encode_int(point(kind, scale=scale), raw)
+    swapped = point(f"{kind}_low_first", scale=scale)
+    assert encode_int(swapped, raw) == words[::-1]
+    assert decode(swapped, words[::-1]) == decode(point(kind, scale=scale), words)
+
+
+@bounded(300)
+@given(
+    st.sampled_from(("f32", "f32_low_first")),
+    st.sampled_from((1, 0.1, 0.001, 1000)),
+    st.floats(width=32, allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6),
+)
+def test_floats_round_trip_to_six_decimals(kind: str, scale: float, number: float) -> None:
+    """A single-precision register read back is what was written, to the decoder's 6 decimals."""
+    pt = point(kind, scale=scale)
+    words = encode(pt, number * scale)
+    assert len(words) == 2 and all(0 <= w <= 0xFFFF for w in words)
+    value = decode(pt, words)
+    assert isinstance(value, float)
+    assert math.isclose(value, number * scale, rel_tol=1e-6, abs_tol=1e-6)
+    high_first = words if kind == "f32" else words[::-1]
+    assert decode(point("f32", scale=scale), high_first) == value
+
+
+@bounded(100)
+@given(st.sampled_from(("f32", "f32_low_first")), st.integers(0, 0x7FFFFF), st.booleans())
+def test_float_nan_is_no_value(kind: str, mantissa: int, negative: bool) -> None:
+    bits = (1 << 31 if negative else 0) | 0x7F800000 | max(mantissa, 1)
+    words = [bits >> 16, bits & 0xFFFF]
+    assert decode(point(kind), words if kind == "f32" else words[::-1]) is None
+
+
 def test_every_register_type_is_covered() -> None:
     """A type added to the maps' vocabulary gets a round trip above."""
     covered = {*NUMERIC, "str1", "str2", "hex_bytes", "hex_version", "version_mmp", "byte_pair"}
+    covered |= {"f32", "f32_low_first"}
     assert set(TYPE_WIDTH) == covered
 
 

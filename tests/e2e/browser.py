@@ -10,6 +10,11 @@ open shadow roots, which is what Home Assistant's web components are built of, s
         ui.goto("/config/integrations/dashboard")
         ui.screenshot("integrations")
 
+The helpers below work on both frontends the tests run against: 2025.4 (Material
+web components: mwc-dialog, search-input, a combobox with options, range inputs) and
+2026.11 (Web Awesome: wa-dialog, ha-input-search, a picker button with menu items,
+role="slider" divs with aria-valuenow).  Where the two differ, the helper says how.
+
 Requests to anything but Home Assistant (brand icons from brands.home-assistant.io)
 are answered locally with an empty body: the machine has no internet and each failed
 request would otherwise add a console error and a delay.
@@ -18,12 +23,14 @@ request would otherwise add a console error and a delay.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import (
     Browser,
@@ -31,11 +38,14 @@ from playwright.sync_api import (
     Locator,
     Page,
     Playwright,
+    Response,
     Route,
     ViewportSize,
+    WebSocket,
     expect,
     sync_playwright,
 )
+from playwright.sync_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ARTIFACTS = ROOT / "artifacts" / "screenshots"
@@ -52,6 +62,11 @@ CHROMIUM_ARGS: tuple[str, ...] = (
 )
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 DEFAULT_TIMEOUT_MS = 20_000
+# Errors thrown by Home Assistant's own frontend, whatever integration is shown: they
+# are kept in the console log but do not fail a test.  The 2025.4 device page reads
+# its config entry before the entries have loaded, now and then (seen with core's
+# worldclock as well as with ours).
+UPSTREAM_PAGE_ERRORS = ("Cannot read properties of null (reading 'recovery_mode')",)
 
 
 def launch_chromium(pw: Playwright, *, headless: bool = True) -> Browser:
@@ -123,7 +138,11 @@ class HaUi:
         return dialog
 
     def add_integration_search(self) -> Locator:
-        return self.page.locator("dialog-add-integration search-input input").first
+        # 2025.4: <search-input>, 2026.11: <ha-input-search>
+        dialog = "dialog-add-integration"
+        return self.page.locator(
+            f"{dialog} search-input input, {dialog} ha-input-search input"
+        ).first
 
     def search_integration(self, term: str) -> None:
         box = self.add_integration_search()
@@ -147,8 +166,12 @@ class HaUi:
         return self.page.locator("dialog-data-entry-flow")
 
     def wait_flow_form(self) -> None:
-        """Wait until the flow dialog shows a form (at least one input)."""
-        self.flow_dialog().locator("input").first.wait_for()
+        """Wait until the flow dialog shows a form with its fields.
+
+        (Not "an input": a 2026.11 form may hold only pickers, which are buttons.)
+        """
+        self.flow_dialog().locator("step-flow-form ha-form").first.wait_for()
+        self.flow_button("Submit").wait_for()
 
     def flow_field(self, name: str) -> Locator:
         """The input of a flow form field, by its schema key (e.g. "host")."""
@@ -158,7 +181,7 @@ class HaUi:
         for key, value in values.items():
             self.flow_field(key).fill(value)
 
-    def flow_button(self, name: str) -> Locator:
+    def flow_button(self, name: str | re.Pattern[str]) -> Locator:
         return self.flow_dialog().get_by_role("button", name=name)
 
     def submit_flow(self) -> None:
@@ -166,7 +189,123 @@ class HaUi:
 
     def flow_text(self) -> str:
         """Visible text of the flow dialog (title, description, errors)."""
-        return self.flow_dialog().locator(".mdc-dialog__surface").inner_text()
+        return self.flow_dialog().locator("ha-dialog").inner_text()
+
+    def flow_select(self, label: str) -> Locator:
+        """The dropdown of a select field of a flow form, by its label.
+
+        2025.4: a combobox; 2026.11: an <ha-picker-field> (a button opening a menu).
+        """
+        dialog = self.flow_dialog()
+        return dialog.get_by_role("combobox", name=label).or_(
+            dialog.locator(f'ha-picker-field[aria-label="{label}"]')
+        )
+
+    def flow_option(self, name: str) -> Locator:
+        """An entry of an open flow dropdown: an option (2025.4) or a menu item (2026.11)."""
+        dialog = self.flow_dialog()
+        return dialog.get_by_role("option", name=name, exact=True).or_(
+            dialog.get_by_role("menuitem", name=name, exact=True)
+        )
+
+    def flow_created(self) -> Locator:
+        """The title of the step after an entry was created.
+
+        2025.4: "Success!"; 2026.11: "Success", or "Name and assign" when the entry
+        created devices.
+        """
+        return self.flow_dialog().get_by_text(re.compile(r"^\s*(Success!?|Name and assign)\s*$"))
+
+    def expect_flow_lists_devices(self, names: list[str]) -> None:
+        """The created-entry step lists exactly these devices (call once it shows).
+
+        2025.4 lists them as text; 2026.11 as "Device name" fields to rename them.
+        """
+        fields = self.flow_dialog().get_by_role("textbox", name="Device name")
+        if fields.count():
+            values: list[str] = fields.evaluate_all("els => els.map(e => e.value)")
+            assert sorted(values) == sorted(names), (values, names)
+            return
+        for name in names:
+            expect(self.flow_dialog().get_by_text(name, exact=True)).to_be_visible()
+
+    def finish_flow(self) -> None:
+        """Close the created-entry step ("Finish"; 2026.11: "Skip and finish"), wait until
+        the dialog is gone."""
+        self.flow_button(re.compile(r"^(Skip and )?finish$", re.IGNORECASE)).click()
+        expect(self.flow_dialog().locator("ha-dialog")).to_have_count(0)
+
+    # -- sliders (number entities) -----------------------------------------------------
+
+    @staticmethod
+    def slider_value(slider: Locator) -> float:
+        """The value a slider shows: a range input's value (2025.4) or aria-valuenow of a
+        role="slider" element (2026.11).  Locate it with get_by_role("slider")."""
+        value = slider.evaluate("e => e.value ?? e.getAttribute('aria-valuenow')")
+        return float(value)
+
+    def expect_slider_value(self, slider: Locator, value: float, timeout_ms: int = 10_000) -> None:
+        """Wait until the slider shows `value`."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while (seen := self.slider_value(slider)) != value:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the slider shows {seen}, not {value}")
+            self.page.wait_for_timeout(200)
+
+
+# A rejected promise whose reason is no Error reaches Playwright as "Object"; log the
+# reason itself to the console (<prefix>console.log) to know what it was.
+_REJECTION_LOGGER = """
+window.addEventListener("unhandledrejection", (event) => {
+  let reason;
+  try { reason = JSON.stringify(event.reason); } catch (e) { reason = String(event.reason); }
+  console.error("unhandledrejection at " + location.pathname + ": " + reason);
+});
+"""
+
+
+def _ws_messages(payload: str | bytes) -> list[dict[str, Any]]:
+    """Messages of one websocket frame of Home Assistant (an object or a list of them)."""
+    data = json.loads(payload)
+    return data if isinstance(data, list) else [data]
+
+
+def _record_diagnostics(ui: HaUi) -> None:
+    """Write what explains a page error into the console log: the reason of rejected
+    promises, HTTP errors with their URL, websocket commands that failed."""
+    page = ui.page
+    page.add_init_script(_REJECTION_LOGGER)
+
+    def on_page_error(err: PlaywrightError) -> None:
+        ui.console.append(f"pageerror at {page.url}: {err.stack or err}")
+
+    def on_response(resp: Response) -> None:
+        if resp.status >= 400:
+            ui.console.append(f"HTTP {resp.status} {resp.request.method} {resp.url}")
+
+    def on_websocket(ws: WebSocket) -> None:
+        sent: dict[int, str] = {}
+
+        def on_sent(payload: str | bytes) -> None:
+            # (an exception in a listener would break Playwright's event dispatch)
+            with contextlib.suppress(Exception):
+                for msg in _ws_messages(payload):
+                    if "id" in msg:
+                        sent[msg["id"]] = msg.get("type", "?")
+
+        def on_received(payload: str | bytes) -> None:
+            with contextlib.suppress(Exception):
+                for msg in _ws_messages(payload):
+                    if msg.get("type") == "result" and not msg.get("success", True):
+                        command = sent.get(msg.get("id", -1), "?")
+                        ui.console.append(f"websocket {command} at {page.url}: {msg.get('error')}")
+
+        ws.on("framesent", on_sent)
+        ws.on("framereceived", on_received)
+
+    page.on("pageerror", on_page_error)
+    page.on("response", on_response)
+    page.on("websocket", on_websocket)
 
 
 def _answer_offline(route: Route) -> None:
@@ -203,7 +342,15 @@ def ha_browser(
                 ui.console.append(f"{time.monotonic() - started:7.2f} {msg.type}: {msg.text}")
 
             page.on("console", on_console)
-            page.on("pageerror", lambda err: ui.page_errors.append(str(err)))
+
+            def on_page_error(err: PlaywrightError) -> None:
+                if str(err) in UPSTREAM_PAGE_ERRORS:
+                    ui.console.append(f"{time.monotonic() - started:7.2f} upstream: {err}")
+                else:
+                    ui.page_errors.append(str(err))
+
+            page.on("pageerror", on_page_error)
+            _record_diagnostics(ui)
             try:
                 yield ui
             except BaseException:

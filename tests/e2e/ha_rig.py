@@ -244,23 +244,33 @@ class HaRig:
     def sim(self, model: str) -> WallboxSimulator:
         return self.sims.sims[model]
 
-    def _entry_unique_id(self, model: str) -> str:
+    def _device_bases(self) -> dict[str, str]:
+        """config entry id -> model; the entities' unique ids start with the entry's
+        unique id (the serial number) or, for a box without one, with the entry id."""
+        by_title = {MODELS[m].title: m for m in self.models}
+        return {
+            e["entry_id"]: by_title[e["title"]]
+            for e in self.hass.config_entries(DOMAIN)
+            if e["title"] in by_title
+        }
+
+    def _serial(self, model: str) -> str:
         sim = self.sim(model)
-        if sim.bank.has("serial_number"):
-            return str(self.sims.call(lambda: sim.bank.get("serial_number")))
-        return f"{model}_127.0.0.1_{sim.port}_255"
+        return str(self.sims.call(lambda: sim.bank.get("serial_number")))
 
     def _read_entities(self) -> list[Entity]:
         registry = self.hass.ws({"type": "config/entity_registry/list"})[0]
-        by_uid = {self._entry_unique_id(m): m for m in self.models}
+        models = self._device_bases()
         found: list[Entity] = []
         for item in registry:
-            if item["platform"] != DOMAIN:
+            if item["platform"] != DOMAIN or item["config_entry_id"] not in models:
                 continue
             key = item["translation_key"]
             uid: str = item["unique_id"]
-            model = next(m for base, m in by_uid.items() if uid.startswith(base + "_"))
-            middle = uid[len(self._entry_unique_id(model)) + 1 : -len(key)].rstrip("_")
+            model = models[item["config_entry_id"]]
+            entry_id = item["config_entry_id"]
+            base = entry_id if uid.startswith(f"{entry_id}_") else self._serial(model)
+            middle = uid[len(base) + 1 : -len(key)].rstrip("_")
             found.append(
                 Entity(
                     entity_id=item["entity_id"],

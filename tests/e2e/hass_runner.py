@@ -1,8 +1,10 @@
 """Run Home Assistant as a real program: config dir, subprocess, onboarding, REST helpers.
 
 Used by the browser end-to-end tests and by the one-command demo (``run_demo.py``).
-Standard library only (aiohttp is imported when the websocket helper is used); ``hass``
-itself is taken from the venv of the running interpreter ($WALLBOX_HASS overrides).
+Standard library only (aiohttp is imported when the websocket helper is used).  Which
+Home Assistant runs is a `HaRuntime` (`runtimes()`: "2025.4" from the ha2025 venv,
+"2026.11" from /opt/ha-demo in the sid chroot); without one, ``hass`` is taken from the
+venv of the running interpreter ($WALLBOX_HASS overrides).
 
 Typical use::
 
@@ -41,6 +43,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -49,7 +52,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -58,6 +61,7 @@ DEFAULT_PASSWORD = "demo1234"
 DEFAULT_NAME = "Demo"
 CREDENTIALS_FILE = "wallbox-e2e-credentials.json"
 LOG_FILE = "home-assistant.log"
+TIME_ZONE = "Europe/Berlin"  # Home Assistant's; the demo's simulated boxes keep their clocks in it
 STDOUT_FILE = "hass-stdout.log"
 
 # Integrations set up from configuration.yaml.  Home Assistant adds its own default set
@@ -79,6 +83,9 @@ BASE_INTEGRATIONS: tuple[str, ...] = (
 # Optional extras for the demo: history graphs in the more-info dialog and a logbook card
 # on the device page.  Both need the recorder (SQLite in the config dir, ~1 s slower).
 HISTORY_INTEGRATIONS: tuple[str, ...] = ("recorder", "history", "logbook")
+
+# Environment that keeps Home Assistant from pip-installing (uv offline, no cache).
+NO_RUNTIME_INSTALLS = {"UV_OFFLINE": "1", "UV_NO_CACHE": "1", "PIP_NO_INDEX": "1"}
 
 _ONBOARDING_STEPS_SEEDED = ("core_config", "analytics", "integration")
 
@@ -162,11 +169,19 @@ def write_config(
     debug_loggers: Sequence[str] = ("custom_components.wallbox_modbus",),
     extra_yaml: str = "",
     seed_onboarding: bool = True,
+    http_in_storage: bool = False,
 ) -> None:
     """Create or refresh a config dir: configuration.yaml, custom_components link, storage.
 
     configuration.yaml is rewritten at every call (the port may change); `.storage` and
     the database are kept, so an onboarded config dir stays onboarded.
+
+    `http_in_storage` (Home Assistant 2026.11): the HTTP settings live in
+    `.storage/http` instead of YAML.  A YAML `http:` would be migrated once as a
+    *trial* that the owner must confirm in a dialog within five minutes (else Home
+    Assistant restarts on port 8123, listening everywhere), and ignored on later
+    starts.  So the port and the loopback address are written there as the confirmed
+    ("stable") settings, at every call.
     """
     config_dir.mkdir(parents=True, exist_ok=True)
     lines = [
@@ -177,13 +192,15 @@ def write_config(
         "  longitude: 13.405",
         "  elevation: 34",
         "  unit_system: metric",
-        "  time_zone: Europe/Berlin",
+        f"  time_zone: {TIME_ZONE}",
         "  country: DE",
         "  currency: EUR",
         "  language: en",
-        "http:",
-        "  server_host: 127.0.0.1",
-        f"  server_port: {port}",
+        *(
+            ()
+            if http_in_storage
+            else ("http:", "  server_host: 127.0.0.1", f"  server_port: {port}")
+        ),
         "logger:",
         "  default: warning",
         "  logs:",
@@ -207,6 +224,8 @@ def write_config(
         link.symlink_to(custom_components.resolve(), target_is_directory=True)
 
     storage = config_dir / ".storage"
+    if http_in_storage:
+        _write_http_storage(storage / "http", port)
     onboarding = storage / "onboarding"
     if seed_onboarding and not onboarding.exists():
         storage.mkdir(exist_ok=True)
@@ -223,6 +242,36 @@ def write_config(
         )
 
 
+def _write_http_storage(path: Path, port: int) -> None:
+    """`.storage/http` of Home Assistant 2026.11 with port and address as confirmed.
+
+    Keeps what Home Assistant wrote there before (its defaults); a first start gets
+    the defaults Home Assistant would write itself.
+    """
+    data: dict[str, Any] = {}
+    if path.exists():
+        data = json.loads(path.read_text())["data"]
+    stable = data.get("stable") or {
+        "cors_allowed_origins": ["https://cast.home-assistant.io"],
+        "login_attempts_threshold": -1,
+        "ip_ban_enabled": True,
+        "ssl_profile": "intermediate_v6",
+        "use_x_frame_options": True,
+        "created_at": "2026-11-01T00:00:00+00:00",
+        "error": None,
+        "error_message": None,
+    }
+    stable.update(server_port=port, server_host=["127.0.0.1"], error=None, error_message=None)
+    store = {
+        "version": 3,
+        "minor_version": 1,
+        "key": "http",
+        "data": {"stable": stable, "pending": None, "yaml_migration_done": True},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(store, indent=2))
+
+
 # --------------------------------------------------------------------------- process
 
 
@@ -231,6 +280,196 @@ def default_hass_bin() -> Path:
     if env := os.environ.get("WALLBOX_HASS"):
         return Path(env)
     return Path(sys.executable).with_name("hass")
+
+
+# --------------------------------------------------------------------------- runtimes
+
+ROOT = Path(__file__).resolve().parents[2]
+ENVS_SH = ROOT / "scripts" / "envs.sh"
+
+
+def wallbox_cache() -> Path:
+    """Where scripts/envs.sh keeps the environments ($WALLBOX_CACHE)."""
+    return Path(os.environ.get("WALLBOX_CACHE") or Path.home() / ".cache" / "wallbox-modbus")
+
+
+# Home Assistant 2026.x sets up every base platform, tts among them, and tts needs
+# ffmpeg, whose start-up check logs an error when the program is missing.  The demo
+# has no camera and no speech, so the check runs `true` instead of installing ffmpeg.
+FFMPEG_STUB_YAML = "ffmpeg:\n  ffmpeg_bin: /bin/true  # no ffmpeg in the demo (no camera, no tts)\n"
+
+
+@dataclass(frozen=True)
+class HaRuntime:
+    """A Home Assistant release to run: from a venv here, or from one in the sid chroot.
+
+    A chroot runtime runs ``chroot CHROOT /usr/bin/env -i ... hass`` (chroot and env
+    exec, so the child's pid is hass's own and signals reach it).  Its config dir
+    and the custom_components folder are bind-mounted into the chroot at their own
+    paths (scripts/envs.sh chroot_mount), so every path and symlink is the same
+    inside and outside.
+    """
+
+    name: str  # what scripts/run.sh --ha takes: "2025.4", "2026.11"
+    hass_bin: Path  # the hass executable, as the process sees it
+    chroot: Path | None = None
+    extra_yaml: str = ""  # configuration.yaml lines this release needs
+    http_in_storage: bool = False  # HTTP settings in .storage/http (see write_config)
+    build_hint: str = ""  # how to get it when it is missing
+
+    @property
+    def host_hass_bin(self) -> Path:
+        if self.chroot is None:
+            return self.hass_bin
+        return self.chroot / self.hass_bin.relative_to("/")
+
+    def missing(self) -> str | None:
+        """Why this runtime cannot run here, or None."""
+        if not self.host_hass_bin.exists():
+            return f"Home Assistant {self.name}: {self.host_hass_bin} missing ({self.build_hint})"
+        return None
+
+    @property
+    def version(self) -> str:
+        """The installed homeassistant version (from the venv's metadata)."""
+        venv = self.host_hass_bin.parent.parent
+        for dist in sorted(venv.glob("lib/python3*/site-packages/homeassistant-*.dist-info")):
+            return dist.name.removeprefix("homeassistant-").removesuffix(".dist-info")
+        return self.name
+
+    def command(self, args: Sequence[str], env: dict[str, str]) -> list[str]:
+        """The command line that starts hass with `args` and (inside a chroot) `env`."""
+        if self.chroot is None:
+            return [str(self.hass_bin), *args]
+        inside = {
+            "PATH": f"{self.hass_bin.parent}:/usr/bin:/bin",
+            "HOME": "/root",
+            "LANG": "C.UTF-8",
+            **env,
+        }
+        return [
+            "chroot",
+            str(self.chroot),
+            "/usr/bin/env",
+            "-i",
+            *(f"{key}={value}" for key, value in inside.items()),
+            str(self.hass_bin),
+            *args,
+        ]
+
+
+def runtimes() -> dict[str, HaRuntime]:
+    """The two ends the project runs on: the floor and what users run."""
+    cache = wallbox_cache()
+    floor = Path(os.environ.get("WALLBOX_HASS") or cache / "ha2025" / "bin" / "hass")
+    return {
+        "2025.4": HaRuntime(
+            "2025.4", floor, build_hint="bash -c 'source scripts/envs.sh; ensure_ha2025'"
+        ),
+        "2026.11": HaRuntime(
+            "2026.11",
+            Path("/opt/ha-demo/bin/hass"),
+            chroot=cache / "sid-chroot",
+            extra_yaml=FFMPEG_STUB_YAML,
+            http_in_storage=True,
+            build_hint="bash -c 'source scripts/envs.sh; ensure_ha_demo2026'",
+        ),
+    }
+
+
+DEFAULT_RUNTIME = "2026.11"
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """Living descendants of a process: pid -> command line (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if fields[0] != "Z":  # zombies are gone already, only not reaped yet
+                children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: dict[int, str] = {}
+    todo = list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        with contextlib.suppress(OSError):
+            found[child] = (
+                (Path(f"/proc/{child}/cmdline").read_bytes() or b"?")
+                .replace(b"\0", b" ")
+                .decode(errors="replace")[:200]
+            )
+        todo += children.get(child, [])
+    return found
+
+
+def chroot_registrations(pid: int) -> list[str]:
+    """The chroot mounts process `pid` holds (scripts/envs.sh registers each)."""
+    users = wallbox_cache() / "sid-chroot.users"
+    return sorted(p.name for p in users.glob(f"{pid}-*")) if users.exists() else []
+
+
+def mount_unit(path: Path) -> Path:
+    """What to bind-mount into the chroot so that `path` is there: the checkout if it
+    is inside it (every user of a checkout mounts the same directory), else itself."""
+    path = path.resolve()
+    return ROOT if path.is_relative_to(ROOT) else path
+
+
+class ChrootMounts:
+    """Bind mounts into the chroot for this process, through scripts/envs.sh.
+
+    The shell keeps one registration per (process, directory); this class counts
+    the users inside this process, so two Home Assistants of one test session can
+    share a directory.  Released by `close()` (idempotent); a process that dies
+    without it is dropped by the next user of the chroot.
+    """
+
+    _counts: ClassVar[dict[Path, int]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, dirs: Sequence[Path]) -> None:
+        self.dirs = sorted({mount_unit(d) for d in dirs})
+        self._held: list[Path] = []
+        try:
+            for d in self.dirs:
+                self._acquire(d)
+                self._held.append(d)
+        except BaseException:
+            self.close()
+            raise
+
+    @staticmethod
+    def _envs(function: str, directory: Path) -> None:
+        env = {**os.environ, "WALLBOX_CHROOT_OWNER": str(os.getpid())}
+        res = subprocess.run(
+            ["bash", "-c", 'source "$1"; "$2" "$3"', "bash", str(ENVS_SH), function, directory],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=330,  # the shell waits up to 300 s for the lock
+            check=False,
+        )
+        if res.returncode != 0:
+            raise HassError(f"{function} {directory} failed: {res.stderr.strip()}")
+
+    @classmethod
+    def _acquire(cls, directory: Path) -> None:
+        with cls._lock:
+            if cls._counts.get(directory, 0) == 0:
+                cls._envs("chroot_mount", directory)
+            cls._counts[directory] = cls._counts.get(directory, 0) + 1
+
+    @classmethod
+    def _release(cls, directory: Path) -> None:
+        with cls._lock:
+            cls._counts[directory] -= 1
+            if cls._counts[directory] == 0:
+                del cls._counts[directory]
+                cls._envs("chroot_umount", directory)
+
+    def close(self) -> None:
+        while self._held:
+            self._release(self._held.pop())
 
 
 def die_with_parent() -> None:
@@ -266,6 +505,9 @@ class HassInstance:
     log_path: Path
     onboarded_now: bool = False
     timings: Timings = field(default_factory=Timings)
+    version: str = ""  # what the running Home Assistant reports (/api/config)
+    runtime: HaRuntime | None = None
+    _mounts: ChrootMounts | None = None
     _token_time: float = field(default_factory=time.monotonic)
 
     # -- lifecycle -------------------------------------------------------------------
@@ -282,8 +524,10 @@ class HassInstance:
         return self.process.poll() is None
 
     def stop(self, timeout: float = 30.0) -> int | None:
-        """SIGTERM, wait up to `timeout`, then SIGKILL.  Return the exit code."""
+        """SIGTERM, wait up to `timeout`, then SIGKILL; unmount.  Return the exit code."""
         _terminate(self.process, timeout)
+        if self._mounts is not None:
+            self._mounts.close()
         return self.process.returncode
 
     def __enter__(self) -> HassInstance:
@@ -529,14 +773,16 @@ def login(base_url: str, username: str, password: str) -> dict[str, Any]:
 
 def _wait_running(
     base_url: str, token: str, proc: subprocess.Popen[bytes], deadline: float
-) -> None:
+) -> dict[str, Any]:
+    """Wait for state RUNNING; return /api/config."""
     state = "?"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise HassError(f"hass exited with {proc.returncode}")
-        state = _request("GET", f"{base_url}/api/config", token=token, timeout=5)["state"]
+        config: dict[str, Any] = _request("GET", f"{base_url}/api/config", token=token, timeout=5)
+        state = config["state"]
         if state == "RUNNING":
-            return
+            return config
         time.sleep(0.25)
     raise HassError(f"Home Assistant still {state} at the deadline")
 
@@ -552,6 +798,7 @@ def start_hass(
     integrations: Sequence[str] = BASE_INTEGRATIONS,
     extra_yaml: str = "",
     hass_bin: Path | None = None,
+    runtime: HaRuntime | None = None,
     timeout: float = 180.0,
     allow_runtime_installs: bool = False,
     onboard_via_http: bool = False,
@@ -564,15 +811,20 @@ def start_hass(
     fresh config dir).  With `allow_runtime_installs=False` (the default) Home Assistant
     cannot pip-install anything (uv runs offline without cache), so a missing or
     conflicting requirement fails like "Requirements for X not found" instead of
-    silently changing the venv.  The caller must `stop()` the instance (or use `with`).
+    silently changing the venv.  `runtime` picks the release (`runtimes()`; default:
+    `hass_bin`, or hass next to this interpreter).  The caller must `stop()` the
+    instance (or use `with`).
     """
     config_dir = config_dir.resolve()
     port = port or find_free_port()
     if not port_is_free(port):
         raise HassError(f"port {port} is already in use")
-    hass_bin = hass_bin or default_hass_bin()
-    if not hass_bin.exists():
-        raise HassError(f"{hass_bin} not found (set WALLBOX_HASS or run inside the HA venv)")
+    if runtime is None:
+        runtime = HaRuntime("venv", hass_bin or default_hass_bin())
+    elif hass_bin is not None:
+        raise HassError("pass either hass_bin or runtime")
+    if (why := runtime.missing()) is not None:
+        raise HassError(f"{why}; or set WALLBOX_HASS / run inside the HA venv")
     cred_file = config_dir / CREDENTIALS_FILE
     fresh = not (config_dir / ".storage" / "auth").exists()
     if fresh and cred_file.exists():
@@ -582,27 +834,41 @@ def start_hass(
         port,
         custom_components=custom_components,
         integrations=integrations,
-        extra_yaml=extra_yaml,
+        extra_yaml=runtime.extra_yaml + extra_yaml,
         seed_onboarding=not onboard_via_http,
+        http_in_storage=runtime.http_in_storage,
     )
 
     log_path = config_dir / LOG_FILE
-    child_env = dict(os.environ if env is None else env)
-    if not allow_runtime_installs:
-        child_env.update(UV_OFFLINE="1", UV_NO_CACHE="1", PIP_NO_INDEX="1")
-    cmd = [str(hass_bin), "-c", str(config_dir), "--log-no-color", "--log-file", str(log_path)]
+    offline = {} if allow_runtime_installs else dict(NO_RUNTIME_INSTALLS)
+    args = ["-c", str(config_dir), "--log-no-color", "--log-file", str(log_path)]
+    mounts: ChrootMounts | None = None
+    if runtime.chroot is None:
+        child_env = {**(os.environ if env is None else env), **offline}
+        cmd = runtime.command(args, {})
+    else:
+        # inside: a clean environment (the chroot's Python must not see this one's)
+        child_env = dict(os.environ)
+        cmd = runtime.command(args, {**(env or {}), **offline})
+        shared = [config_dir] + ([custom_components] if custom_components is not None else [])
+        mounts = ChrootMounts(shared)
     started = time.monotonic()
     deadline = started + timeout
-    with open(config_dir / STDOUT_FILE, "wb") as out:
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=child_env,
-            start_new_session=True,  # Ctrl-C in a terminal reaches only us; we stop hass
-            preexec_fn=die_with_parent,  # noqa: PLW1509
-        )
+    try:
+        with open(config_dir / STDOUT_FILE, "wb") as out:
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=child_env,
+                start_new_session=True,  # Ctrl-C in a terminal reaches only us; we stop hass
+                preexec_fn=die_with_parent,  # noqa: PLW1509
+            )
+    except BaseException:
+        if mounts is not None:
+            mounts.close()
+        raise
     base_url = f"http://127.0.0.1:{port}"
     timings = Timings()
     try:
@@ -627,10 +893,12 @@ def start_hass(
             username, password = creds["username"], creds["password"]
             tokens = login(base_url, username, password)
         timings.authenticated = time.monotonic() - started
-        _wait_running(base_url, tokens["access_token"], proc, deadline)
+        config = _wait_running(base_url, tokens["access_token"], proc, deadline)
         timings.running = time.monotonic() - started
     except BaseException:
         _terminate(proc)
+        if mounts is not None:
+            mounts.close()
         raise
     return HassInstance(
         base_url=base_url,
@@ -643,6 +911,9 @@ def start_hass(
         log_path=log_path,
         onboarded_now=onboarded_now,
         timings=timings,
+        version=str(config.get("version", "")),
+        runtime=runtime,
+        _mounts=mounts,
     )
 
 
@@ -682,19 +953,28 @@ def wipe_config_dir(config_dir: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Start Home Assistant in CONFIG_DIR, print URL and timings, stop (or keep running).
 
-    python tests/e2e/hass_runner.py CONFIG_DIR [--port N] [--custom-components DIR]
+    python tests/e2e/hass_runner.py CONFIG_DIR [--ha 2026.11] [--port N]
+        [--custom-components DIR]
     """
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("config_dir", type=Path)
+    parser.add_argument("--ha", choices=sorted(runtimes()), default=None, help="release")
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--custom-components", type=Path, default=None)
     parser.add_argument("--keep-running", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
-    inst = start_hass(args.config_dir, port=args.port, custom_components=args.custom_components)
+    runtime = runtimes()[args.ha] if args.ha else None
+    inst = start_hass(
+        args.config_dir,
+        port=args.port,
+        custom_components=args.custom_components,
+        runtime=runtime,
+    )
     try:
         print(
-            f"{inst.base_url} user={inst.username} onboarded_now={inst.onboarded_now} "
+            f"{inst.base_url} Home Assistant {inst.version} user={inst.username} "
+            f"onboarded_now={inst.onboarded_now} "
             f"http_up={inst.timings.http_up:.1f}s auth={inst.timings.authenticated:.1f}s "
             f"running={inst.timings.running:.1f}s"
         )

@@ -1,13 +1,19 @@
 """The one-command demo: simulated wallboxes + Home Assistant with this checkout's integration.
 
-Started by scripts/run.sh (which prepares the venv); directly:
+Started by scripts/run.sh (which builds or reuses the environments); directly:
 
-    ~/.cache/wallbox-modbus/ha2025/bin/python tests/e2e/run_demo.py [--reset] [--port 8123]
+    ~/.cache/wallbox-modbus/ha2025/bin/python tests/e2e/run_demo.py [--ha 2025.4] [--empty]
 
-Home Assistant's config dir is .demo/config (gitignored) and is kept between runs, so
-config entries added in the UI survive; --reset starts from scratch.  Ctrl-C (or
-SIGTERM) stops Home Assistant and the simulators; "Restart" in the UI restarts
-Home Assistant here (it exits with code 100 for that).
+Home Assistant 2026.11 (what users run; Python 3.14 in the sid chroot) by default,
+`--ha 2025.4` for the floor.  Every simulated model is added as a config entry through
+the config-flow API (as the UI does it), and a "Wallboxes" dashboard with the README's
+card for each charge point is created and made the first screen (2026.11; on 2025.4 the
+default dashboard is a browser setting, so it is one click away in the sidebar).
+`--empty` starts without entries and without the dashboard, to try the config flow; its
+config dir is wiped at every start.  Otherwise the config dir (.demo/<release>/config,
+gitignored) is kept between runs, so changes made in the UI survive; --reset starts
+from scratch.  Ctrl-C (or SIGTERM) stops Home Assistant and the simulators and releases
+the chroot mounts; "Restart" in the UI restarts Home Assistant here (exit code 100).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -31,15 +38,19 @@ if str(ROOT) not in sys.path:
 
 from tests.e2e.hass_runner import (  # noqa: E402
     BASE_INTEGRATIONS,
+    DEFAULT_RUNTIME,
     HISTORY_INTEGRATIONS,
+    TIME_ZONE,
     HassError,
     HassInstance,
     die_with_parent,
     port_is_free,
+    runtimes,
     start_hass,
     wipe_config_dir,
 )
 
+STARTED = time.monotonic()
 DEMO_DIR = ROOT / ".demo"
 RESTART_EXIT_CODE = 100
 
@@ -141,11 +152,179 @@ def configure_wallboxes(ha: HassInstance, endpoints: list[dict[str, Any]]) -> li
     return report
 
 
-def _banner(ha: HassInstance, sims: Simulators | None, added: list[str]) -> str:
+DOMAIN = "wallbox_modbus"
+DASHBOARD_URL = "wallbox-modbus"  # a storage dashboard's url needs a hyphen on 2025.4
+DASHBOARD_TITLE = "Wallboxes"
+# The entities of the README's card, in its order.
+CARD_ROWS = ("charging_enabled", "charging_current", "power", "energy_session", "vehicle_connected")
+
+
+@dataclass
+class ChargePoint:
+    """A device with a charging-current control: a box, or one connector of a Compleo DUO."""
+
+    device_id: str
+    name: str
+    entities: dict[str, str]  # catalog key -> entity id (enabled entities only)
+    names: dict[str, str]  # catalog key -> the entity's own name ("Power")
+
+
+def charge_points(ha: HassInstance) -> list[ChargePoint]:
+    """Every charge point of the wallbox_modbus entries, from the registries.
+
+    An entity's unique id is "<device identifier>_<key>" (entities.md); a charge point
+    is a device that has the charging-current number.  Entities disabled by default
+    are left out (they have no state).
+    """
+    devices, entities = ha.ws(
+        {"type": "config/device_registry/list"}, {"type": "config/entity_registry/list"}
+    )
+    entry_ids = {e["entry_id"] for e in ha.config_entries(DOMAIN)}
+    points: list[ChargePoint] = []
+    for device in devices:
+        if not entry_ids & set(device["config_entries"]):
+            continue
+        idents = [i[1] for i in device["identifiers"] if i[0] == DOMAIN]
+        if not idents:
+            continue
+        ours = {
+            e["unique_id"].removeprefix(f"{idents[0]}_"): e
+            for e in entities
+            if e["device_id"] == device["id"]
+            and e["platform"] == DOMAIN
+            and e.get("disabled_by") is None
+        }
+        if "charging_current" in ours:
+            name = device["name_by_user"] or device["name"]
+            ids = {key: e["entity_id"] for key, e in ours.items()}
+            names = {key: e["original_name"] for key, e in ours.items() if e.get("original_name")}
+            points.append(ChargePoint(device["id"], name, ids, names))
+    return sorted(points, key=lambda p: p.name)
+
+
+def wallbox_card(point: ChargePoint) -> dict[str, Any]:
+    """The README's dashboard card for one charge point (what exists of it).
+
+    The tile carries the device's name, so the rows show the entities' own names
+    ("Power" rather than "Compleo DUO connector 1 Power").
+    """
+    ids = point.entities
+    cards: list[dict[str, Any]] = []
+    if "status" in ids:
+        cards.append({"type": "tile", "entity": ids["status"], "name": point.name})
+    rows = [
+        {"entity": ids[key], **({"name": point.names[key]} if key in point.names else {})}
+        for key in CARD_ROWS
+        if key in ids
+    ]
+    if rows:
+        cards.append({"type": "entities", "entities": rows})
+    if "energy_total" in ids:
+        cards.append(
+            {
+                "type": "statistics-graph",
+                "entities": [ids["energy_total"]],
+                "stat_types": ["change"],
+                # the README says "day"; five minutes fill the graph while you watch
+                "period": "5minute",
+                "days_to_show": 1,
+            }
+        )
+    return {"type": "vertical-stack", "cards": cards}
+
+
+def dashboard_config(points: list[ChargePoint]) -> dict[str, Any]:
+    return {
+        "title": DASHBOARD_TITLE,
+        "views": [
+            {
+                "title": DASHBOARD_TITLE,
+                "path": "wallboxes",
+                "icon": "mdi:ev-station",
+                "cards": [wallbox_card(p) for p in points],
+            }
+        ],
+    }
+
+
+def ensure_dashboard(ha: HassInstance, points: list[ChargePoint]) -> str:
+    """Create the "Wallboxes" dashboard once (later edits in the UI are kept).
+
+    Over the websocket API, as the dashboard editor does it.  On 2026.11 it also
+    becomes the first screen for everyone (the system-wide default dashboard, unless
+    one was chosen already); 2025.4 keeps that choice in the browser only.
+    """
+    (dashboards,) = ha.ws({"type": "lovelace/dashboards/list"})
+    if any(d["url_path"] == DASHBOARD_URL for d in dashboards):
+        return "kept"
+    ha.ws(
+        {
+            "type": "lovelace/dashboards/create",
+            "url_path": DASHBOARD_URL,
+            "title": DASHBOARD_TITLE,
+            "icon": "mdi:ev-station",
+            "show_in_sidebar": True,
+            "require_admin": False,
+            "mode": "storage",
+        },
+        {
+            "type": "lovelace/config/save",
+            "url_path": DASHBOARD_URL,
+            "config": dashboard_config(points),
+        },
+    )
+    try:
+        (system,) = ha.ws({"type": "frontend/get_system_data", "key": "core"})
+    except HassError:
+        return "created (default dashboard: a browser setting on this release)"
+    core = (system or {}).get("value") or {}
+    if core.get("default_panel") is None:
+        ha.ws(
+            {
+                "type": "frontend/set_system_data",
+                "key": "core",
+                "value": {**core, "default_panel": DASHBOARD_URL},
+            }
+        )
+        return "created, the default dashboard"
+    return f"created (default dashboard stays {core['default_panel']!r})"
+
+
+def wait_for_live_values(ha: HassInstance, timeout: float = 60.0) -> list[ChargePoint]:
+    """Wait until every charge point's power has a numeric state; return the points."""
+    deadline = time.monotonic() + timeout
+    while True:
+        points = charge_points(ha)
+        states = {s["entity_id"]: s["state"] for s in ha.states()}
+        waiting = [p.name for p in points if not _numeric(states.get(p.entities.get("power", "")))]
+        if points and not waiting:
+            return points
+        if time.monotonic() > deadline:
+            raise HassError(f"no live values after {timeout:.0f} s from: {waiting or 'any box'}")
+        time.sleep(0.5)
+
+
+def _numeric(state: str | None) -> bool:
+    try:
+        float(state or "")
+    except ValueError:
+        return False
+    return True
+
+
+def _banner(
+    ha: HassInstance,
+    sims: Simulators | None,
+    added: list[str],
+    points: list[ChargePoint],
+    dashboard: str | None,
+    since: float,
+) -> str:
+    release = ha.version or (ha.runtime.name if ha.runtime else "?")
     lines = [
         "",
-        "=" * 64,
-        f"  Home Assistant  {ha.base_url}",
+        "=" * 68,
+        f"  Home Assistant  {ha.base_url}   (Home Assistant {release})",
         f"  user / password {ha.username} / {ha.password}",
         f"  ready after     {ha.timings.running:.1f} s"
         + ("  (first start: onboarded)" if ha.onboarded_now else ""),
@@ -157,12 +336,19 @@ def _banner(ha: HassInstance, sims: Simulators | None, added: list[str]) -> str:
             f"    {ep.get('model', '?'):<24} {ep.get('host', '127.0.0.1')}:{ep['port']}"
             for ep in sims.endpoints
         ]
-        lines.append("  add one: Settings > Devices & services > Add integration > Wallbox Modbus,")
-        lines.append("           pick the model, host 127.0.0.1 and its port above")
     if added:
         lines.append("  config entries:")
         lines += [f"    {line}" for line in added]
-    lines += ["  Ctrl-C stops everything.", "=" * 64, ""]
+    if points:
+        lines.append(f"  charge points with live values: {len(points)}")
+    what = "entries, dashboard" if added else "Home Assistant"
+    lines.append(f"  all ready after {time.monotonic() - since:.1f} s ({what})")
+    if dashboard is not None:
+        lines.append(f"  dashboard       {ha.base_url}/{DASHBOARD_URL}  ({dashboard})")
+    if sims is not None and not added:
+        lines.append("  add one: Settings > Devices & services > Add integration > Wallbox Modbus,")
+        lines.append("           pick the model, host 127.0.0.1 and its port above")
+    lines += ["  Ctrl-C stops everything.", "=" * 68, ""]
     return "\n".join(lines)
 
 
@@ -172,15 +358,24 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    releases = runtimes()
+    parser.add_argument(
+        "--ha",
+        choices=sorted(releases),
+        default=DEFAULT_RUNTIME,
+        help=f"Home Assistant release (default {DEFAULT_RUNTIME}, what users run)",
+    )
+    parser.add_argument(
+        "--empty",
+        action="store_true",
+        help="no wallboxes and no dashboard, to try the config flow (a fresh config dir)",
+    )
     parser.add_argument("--port", type=int, default=8123)
-    parser.add_argument("--config-dir", type=Path, default=DEMO_DIR / "config")
+    parser.add_argument(
+        "--config-dir", type=Path, default=None, help="default: .demo/<release>/config"
+    )
     parser.add_argument("--reset", action="store_true", help="wipe the config dir first")
     parser.add_argument("--no-simulators", action="store_true")
-    parser.add_argument(
-        "--add",
-        action="store_true",
-        help="add every simulator as a config entry (by default you add them in the UI)",
-    )
     parser.add_argument("--no-history", action="store_true", help="skip recorder/history")
     parser.add_argument(
         "--sim-args", default="", help="extra arguments for `python -m simulators --all`"
@@ -190,11 +385,18 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
 
+    runtime = releases[args.ha]
+    if (why := runtime.missing()) is not None:
+        print(f"error: {why}", file=sys.stderr)
+        return 1
+    config_dir: Path = args.config_dir or (
+        DEMO_DIR / args.ha / ("empty-config" if args.empty else "config")
+    )
     if not port_is_free(args.port):
         print(f"port {args.port} is in use (another demo running?); try --port", file=sys.stderr)
         return 1
-    if args.reset:
-        wipe_config_dir(args.config_dir)
+    if args.reset or args.empty:
+        wipe_config_dir(config_dir)
     DEMO_DIR.mkdir(exist_ok=True)
     integrations = BASE_INTEGRATIONS + (() if args.no_history else HISTORY_INTEGRATIONS)
 
@@ -205,30 +407,38 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_simulators:
             sims = Simulators(DEMO_DIR / "simulators.log")
             print("starting simulators ...", flush=True)
-            sims.start(args.sim_args.split())
+            # The boxes' clocks in Home Assistant's time zone, as an owner sets a box up.
+            sims.start(["--time-zone", TIME_ZONE, *args.sim_args.split()])
         # ---- Home Assistant --------------------------------------------------------------
+        since = STARTED  # the first banner counts from the command, later ones from the restart
         while True:
-            print(f"starting Home Assistant on port {args.port} ...", flush=True)
+            print(f"starting Home Assistant {runtime.version} on port {args.port} ...", flush=True)
             ha = start_hass(
-                args.config_dir,
+                config_dir,
                 port=args.port,
                 custom_components=ROOT / "custom_components",
                 integrations=integrations,
+                runtime=runtime,
             )
             added: list[str] = []
-            if sims is not None and args.add:
+            points: list[ChargePoint] = []
+            dashboard: str | None = None
+            if sims is not None and not args.empty:
                 added = configure_wallboxes(ha, sims.endpoints)
-            print(_banner(ha, sims, added), flush=True)
+                points = wait_for_live_values(ha)
+                dashboard = ensure_dashboard(ha, points)
+            print(_banner(ha, sims, added, points, dashboard, since), flush=True)
             while ha.is_running() and (sims is None or sims.alive()):
                 time.sleep(0.5)
             if sims is not None and not sims.alive():
                 print(f"simulators exited; see {sims.log_path}", file=sys.stderr)
                 return 1
-            code = ha.process.returncode
+            code = ha.stop()
             if code != RESTART_EXIT_CODE:
                 print(f"Home Assistant exited with {code}; see {ha.log_path}", file=sys.stderr)
                 return 1
             print("Home Assistant asked for a restart", flush=True)
+            since = time.monotonic()
             # wait for the port to be released before binding it again
             while not port_is_free(args.port):
                 time.sleep(0.2)

@@ -6,8 +6,9 @@ process on a thread of their own (tests/e2e/sim_thread.py), a car charging on ev
 connector.  For each model, in the real frontend:
 
 1. Settings > Devices & services > Add integration > "Wallbox Modbus", pick the model
-   in the dropdown, host 127.0.0.1 and the simulator's port, Submit, "Success!" with
-   the entry's devices listed, Finish;
+   in the dropdown, host 127.0.0.1 and the simulator's port, Submit, the created-entry
+   step with the entry's devices listed ("Success!" on 2025.4, "Name and assign" on
+   2026.11), Finish;
 2. on the page of each charge point device: the power is a non-zero number of watts
    and the status reads "Charging";
 3. drag the "Charging current" slider to 10 A: the simulator must receive exactly that
@@ -19,15 +20,16 @@ traceback from wallbox_modbus.
 
     ~/.cache/wallbox-modbus/ha2025/bin/python -m pytest -p no:homeassistant tests/e2e -q
 
-Screenshots: artifacts/screenshots/wallbox-NN-<model>-<step>.png (WALLBOX_ARTIFACTS
-overrides the folder); a failed step leaves wallbox-NN-<model>-FAILED-<step>.png, and
-the browser console goes to wallbox-console.log.
+Runs once per Home Assistant release of the `runtime` fixture (tests/e2e/conftest.py:
+2025.4.4 and 2026.11.0), each with simulators of its own.  Screenshots:
+artifacts/screenshots/wallbox-ha<release>-NN-<model>-<step>.png (WALLBOX_ARTIFACTS
+overrides the folder); a failed step leaves ...-FAILED-<step>.png, and the browser
+console goes to wallbox-ha<release>-console.log.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import threading
@@ -35,21 +37,22 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 pytest.importorskip("playwright.sync_api")
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, Response, WebSocket, expect
+from playwright.sync_api import Locator, expect
 
 from custom_components.wallbox_modbus.charger import MODELS as ALL_MODELS
 from tests.e2e.browser import CHROMIUM, HaUi, ha_browser
 from tests.e2e.hass_runner import (
     BASE_INTEGRATIONS,
     HISTORY_INTEGRATIONS,
+    HaRuntime,
     HassInstance,
+    chroot_registrations,
+    descendants,
     start_hass,
 )
 from tests.e2e.sim_thread import SimulatorThread
@@ -99,56 +102,21 @@ def _model_labels() -> dict[str, str]:
 LABELS = _model_labels()
 
 
-_REJECTION_LOGGER = """
-window.addEventListener("unhandledrejection", (event) => {
-  let reason;
-  try { reason = JSON.stringify(event.reason); } catch (e) { reason = String(event.reason); }
-  console.error("unhandledrejection at " + location.pathname + ": " + reason);
-});
-"""
-
-
-def _ws_messages(payload: str | bytes) -> list[dict[str, Any]]:
-    """Messages of one websocket frame of Home Assistant (an object or a list of them)."""
-    data = json.loads(payload)
-    return data if isinstance(data, list) else [data]
-
-
 # --------------------------------------------------------------------------- fixtures
 
 
-def _descendants(pid: int) -> dict[int, str]:
-    """Living descendants of a process: pid -> command line (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if fields[0] != "Z":  # zombies are gone already, only not reaped yet
-                children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found: dict[int, str] = {}
-    todo = list(children.get(pid, []))
-    while todo:
-        child = todo.pop()
-        with contextlib.suppress(OSError):
-            found[child] = (
-                (Path(f"/proc/{child}/cmdline").read_bytes() or b"?")
-                .replace(b"\0", b" ")
-                .decode(errors="replace")[:200]
-            )
-        todo += children.get(child, [])
-    return found
-
-
 @pytest.fixture(scope="module")
-def no_leftovers() -> Iterator[None]:
-    """Set up first, torn down last: Home Assistant, Chromium and the simulators are gone.
+def no_leftovers(runtime: HaRuntime) -> Iterator[None]:
+    """Set up first, torn down last: Home Assistant, Chromium and the simulators are gone,
+    and (2026.11) the chroot mounts are released.
 
     The simulators are a thread of this process; their thread must have ended.
     """
-    before = set(_descendants(os.getpid()))
+    before = set(descendants(os.getpid()))
     yield
+    assert not chroot_registrations(os.getpid()), "chroot mounts still held after the test"
     deadline = time.monotonic() + 10
-    while (left := {p: c for p, c in _descendants(os.getpid()).items() if p not in before}) and (
+    while (left := {p: c for p, c in descendants(os.getpid()).items() if p not in before}) and (
         time.monotonic() < deadline
     ):
         time.sleep(0.2)
@@ -167,6 +135,7 @@ def sims(no_leftovers: None) -> Iterator[SimulatorThread]:
 def hass(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
+    runtime: HaRuntime,
     sims: SimulatorThread,
 ) -> Iterator[HassInstance]:
     if request.config.pluginmanager.has_plugin("homeassistant"):
@@ -177,8 +146,12 @@ def hass(
         tmp_path_factory.mktemp("hass-config"),
         custom_components=CUSTOM_COMPONENTS,
         integrations=BASE_INTEGRATIONS + HISTORY_INTEGRATIONS,
+        runtime=runtime,
     )
-    print(f"\nHome Assistant at {inst.base_url}, RUNNING after {inst.timings.running:.1f} s")
+    print(
+        f"\nHome Assistant {inst.version} at {inst.base_url}, "
+        f"RUNNING after {inst.timings.running:.1f} s"
+    )
     try:
         yield inst
     finally:
@@ -187,49 +160,14 @@ def hass(
 
 
 @pytest.fixture(scope="module")
-def ui(hass: HassInstance) -> Iterator[HaUi]:
+def ui(hass: HassInstance, runtime: HaRuntime) -> Iterator[HaUi]:
     """One logged-in browser page for the whole module (login through the real page)."""
+    assert hass.version == runtime.version, "a different Home Assistant answered"
+    prefix = f"{PREFIX}ha{runtime.name}-"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for old in ARTIFACTS.glob(f"{PREFIX}*"):
+    for old in ARTIFACTS.glob(f"{prefix}*"):
         old.unlink()
-    with ha_browser(hass.base_url, artifacts_dir=ARTIFACTS, prefix=PREFIX) as page_ui:
-        page = page_ui.page
-        # A rejected promise whose reason is no Error reaches Playwright as "Object";
-        # log the reason itself to the console (wallbox-console.log) to know what it was.
-        page.add_init_script(_REJECTION_LOGGER)
-
-        def on_page_error(err: PlaywrightError) -> None:
-            page_ui.console.append(f"pageerror at {page.url}: {err.stack or err}")
-
-        def on_response(resp: Response) -> None:
-            if resp.status >= 400:
-                page_ui.console.append(f"HTTP {resp.status} {resp.request.method} {resp.url}")
-
-        def on_websocket(ws: WebSocket) -> None:
-            sent: dict[int, str] = {}
-
-            def on_sent(payload: str | bytes) -> None:
-                # (an exception in a listener would break Playwright's event dispatch)
-                with contextlib.suppress(Exception):
-                    for msg in _ws_messages(payload):
-                        if "id" in msg:
-                            sent[msg["id"]] = msg.get("type", "?")
-
-            def on_received(payload: str | bytes) -> None:
-                with contextlib.suppress(Exception):
-                    for msg in _ws_messages(payload):
-                        if msg.get("type") == "result" and not msg.get("success", True):
-                            command = sent.get(msg.get("id", -1), "?")
-                            page_ui.console.append(
-                                f"websocket {command} at {page.url}: {msg.get('error')}"
-                            )
-
-            ws.on("framesent", on_sent)
-            ws.on("framereceived", on_received)
-
-        page.on("pageerror", on_page_error)
-        page.on("response", on_response)
-        page.on("websocket", on_websocket)
+    with ha_browser(hass.base_url, artifacts_dir=ARTIFACTS, prefix=prefix) as page_ui:
         page_ui.login(hass.username, hass.password)
         expect(page_ui.page.locator("ha-sidebar").get_by_text("Settings")).to_be_visible()
         page_ui.screenshot("logged-in")
@@ -323,7 +261,7 @@ def drag_slider_to(ui: HaUi, slider: Locator, target: float) -> None:
         for _ in range(30):
             x = (lo + hi) / 2
             page.mouse.move(x, y)
-            value = float(slider.input_value())
+            value = ui.slider_value(slider)
             seen.append(value)
             if abs(value - target) < 1e-6:
                 break
@@ -340,7 +278,7 @@ def drag_slider_to(ui: HaUi, slider: Locator, target: float) -> None:
 def add_through_ui(ui: HaUi, model: str, port: int, *, detailed: bool) -> Locator:
     """Add one wallbox through the add-integration dialog; return the flow dialog.
 
-    Leaves the "Success!" step open.  `detailed`: screenshot every step (first model).
+    Leaves the created-entry step open.  `detailed`: screenshot every step (first model).
     """
     page = ui.page
     label = LABELS[model]
@@ -364,14 +302,15 @@ def add_through_ui(ui: HaUi, model: str, port: int, *, detailed: bool) -> Locato
     with step(ui, model, "choose-model"):
         flow = ui.pick_integration("Wallbox Modbus")
         expect(flow.get_by_text("Choose your wallbox")).to_be_visible()
-        combo = flow.get_by_role("combobox", name="Model")
+        combo = ui.flow_select("Model")
         combo.click()
-        option = flow.get_by_role("option", name=label, exact=True)
+        option = ui.flow_option(label)
         expect(option).to_be_visible()
         ui.wait_idle()
         shot(f"{model}-model-dropdown")
         option.click()
-        expect(combo).to_contain_text(label)
+        # the field shows the choice (the menu's own entries are hidden by now)
+        expect(flow.get_by_text(label, exact=True).filter(visible=True)).to_have_count(1)
         ui.wait_idle()
         shot(f"{model}-model-chosen")
         ui.submit_flow()
@@ -394,8 +333,7 @@ def add_through_ui(ui: HaUi, model: str, port: int, *, detailed: bool) -> Locato
         ui.screenshot(f"{model}-details-filled")
         ui.submit_flow()
     with step(ui, model, "success"):
-        expect(flow.get_by_text("Success!")).to_be_visible(timeout=30_000)
-        expect(flow.get_by_text(f"Created configuration for {label}.")).to_be_visible()
+        expect(ui.flow_created()).to_be_visible(timeout=30_000)
     return flow
 
 
@@ -408,7 +346,7 @@ def test_wallbox_through_the_ui(
 ) -> None:
     page = ui.page
     before = _entry_ids(hass)
-    flow = add_through_ui(ui, model, sims.port(model), detailed=model == MODELS[0])
+    add_through_ui(ui, model, sims.port(model), detailed=model == MODELS[0])
 
     with step(ui, model, "entry"):
         new = _entry_ids(hass) - before
@@ -422,12 +360,10 @@ def test_wallbox_through_the_ui(
         if model == "compleo_duo":
             assert len(names) == 3, f"station + two connectors expected: {names}"
         # The success step lists every device of the new entry.
-        for name in names:
-            expect(flow.get_by_text(name, exact=True)).to_be_visible()
+        ui.expect_flow_lists_devices(names)
         ui.wait_idle()
         ui.screenshot(f"{model}-success")
-        ui.flow_button("Finish").click()
-        expect(flow.locator(".mdc-dialog__surface")).to_have_count(0)
+        ui.finish_flow()
 
     for point in points:
         where = model if point.connector is None else f"{model}-connector{point.connector}"
@@ -437,16 +373,17 @@ def test_wallbox_through_the_ui(
             ui.goto(f"/config/devices/device/{point.device_id}")
             expect(page.get_by_text(point.name).first).to_be_visible()
             # Live values: a car charges on every simulator.  (The rows' visible text is
-            # their state; the name is in the row's shadow root.)
+            # their state; the name is in the row's shadow root.  2026.11 puts a no-break
+            # space between number and unit: \s, not " ".)
             expect(entity_row(ui, "Power")).to_have_text(
-                re.compile(r"^\s*[1-9][\d,.]* W\s*$"), use_inner_text=True
+                re.compile(r"^\s*[1-9][\d,.]*\s+W\s*$"), use_inner_text=True
             )
             expect(entity_row(ui, "Status")).to_have_text(
                 re.compile(r"^\s*Charging\s*$"), use_inner_text=True
             )
-            slider = entity_row(ui, "Charging current").locator("ha-slider input[type=range]")
+            slider = entity_row(ui, "Charging current").get_by_role("slider")
             expect(slider).to_be_visible()
-            start = float(slider.input_value())
+            start = ui.slider_value(slider)
             ui.wait_idle(500)
             ui.screenshot(f"{where}-device")
 
@@ -467,9 +404,9 @@ def test_wallbox_through_the_ui(
             number_id = point.entity_ids["charging_current"]
             state = hass.api("GET", f"/api/states/{number_id}")
             assert float(state["state"]) == TARGET_AMPS, state
-            expect(slider).to_have_value(str(TARGET_AMPS))
+            ui.expect_slider_value(slider, TARGET_AMPS)
             expect(entity_row(ui, "Current L1")).to_have_text(
-                re.compile(rf"^\s*{TARGET_AMPS}(\.0)? A\s*$"),
+                re.compile(rf"^\s*{TARGET_AMPS}(\.0+)?\s+A\s*$"),
                 use_inner_text=True,
                 timeout=VALUE_TIMEOUT_MS,
             )

@@ -24,7 +24,8 @@ def entity_table(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
     """Every entity of an entry: registry entry and state, by unique id; and its devices.
 
     Only the fields this integration decides are kept (registry entries carry
-    version-specific fields), and the simulator's port is replaced by PORT.
+    version-specific fields); the simulator's port is replaced by PORT and the
+    entry's id (the key of a box without a serial number) by ENTRY_ID.
     """
     entity_registry = er.async_get(hass)
     device_registry = dr.async_get(hass)
@@ -61,7 +62,8 @@ def entity_table(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
     }
     table = plain({"devices": devices, "entities": entities})
     port = str(entry.data["port"])
-    cleaned: dict[str, Any] = json.loads(json.dumps(table).replace(f"_{port}_", "_PORT_"))
+    text = json.dumps(table).replace(f"_{port}_", "_PORT_").replace(entry.entry_id, "ENTRY_ID")
+    cleaned: dict[str, Any] = json.loads(text)
     return cleaned
 
 

@@ -26,20 +26,21 @@ from freezegun.api import FrozenDateTimeFactory  # noqa: E402
 from homeassistant.config_entries import ConfigEntryState  # noqa: E402
 from homeassistant.const import CONF_HOST, CONF_PORT  # noqa: E402
 from homeassistant.core import HomeAssistant  # noqa: E402
+from homeassistant.helpers import device_registry as dr  # noqa: E402
+from homeassistant.helpers import entity_registry as er  # noqa: E402
 from pytest_homeassistant_custom_component.common import (  # noqa: E402
     MockConfigEntry,
     async_fire_time_changed,
 )
 
-from custom_components.wallbox_modbus.charger import MODELS  # noqa: E402
+from custom_components.wallbox_modbus.charger import MODELS, ModelInfo  # noqa: E402
 from custom_components.wallbox_modbus.const import (  # noqa: E402
     CONF_MODEL,
     CONF_UNIT_ID,
     DOMAIN,
 )
-from custom_components.wallbox_modbus.helpers import fallback_unique_id  # noqa: E402
 from simulators.base import WallboxSimulator  # noqa: E402
-from simulators.registry import SIMULATORS  # noqa: E402
+from simulators.registry import SIMULATORS, simulator_for  # noqa: E402
 
 type StartSimulator = Callable[..., Awaitable[WallboxSimulator]]
 
@@ -62,20 +63,78 @@ def serial_of(sim: WallboxSimulator) -> str | None:
 
 
 def entry_for(sim: WallboxSimulator, model_id: str, **kwargs: Any) -> MockConfigEntry:
-    """A config entry for a simulator, as the config flow would create it."""
+    """A config entry for a simulator, as the config flow creates it (version 1.2).
+
+    The unique id is the serial number; a box without one gets none.
+    """
     data = {CONF_MODEL: model_id, CONF_HOST: sim.host, CONF_PORT: sim.port, CONF_UNIT_ID: 255}
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=MODELS[model_id].title,
-        data=data,
-        unique_id=serial_of(sim) or fallback_unique_id(data),
-        **kwargs,
+    kwargs.setdefault("unique_id", serial_of(sim))
+    kwargs.setdefault("version", 1)
+    kwargs.setdefault("minor_version", 2)
+    return MockConfigEntry(domain=DOMAIN, title=MODELS[model_id].title, data=data, **kwargs)
+
+
+def legacy_entry_for(sim: WallboxSimulator, model_id: str) -> MockConfigEntry:
+    """A config entry as versions up to 1.1 created it.
+
+    A box without a serial number got a unique id made of model, host, port and unit id.
+    """
+    address_id = f"{model_id}_{sim.host}_{sim.port}_255"
+    return entry_for(sim, model_id, minor_version=1, unique_id=serial_of(sim) or address_id)
+
+
+def enable_entity(
+    hass: HomeAssistant, entry: MockConfigEntry, platform: str, key: str, object_id: str
+) -> str:
+    """Register an entity that is disabled by default as enabled, before the entry is set up."""
+    registry_entry = er.async_get(hass).async_get_or_create(
+        platform,
+        DOMAIN,
+        f"{device_key(entry)}_{key}",
+        suggested_object_id=object_id,
+        config_entry=entry,
     )
+    assert registry_entry.disabled_by is None
+    return registry_entry.entity_id
+
+
+def device_with(hass: HomeAssistant, identifier: str) -> dr.DeviceEntry | None:
+    """The device registered under one of our identifiers.
+
+    (Not registry.async_get_device: deprecated in 2026.x, its replacement
+    missing in 2025.4.)
+    """
+    registry = dr.async_get(hass)
+    return next(
+        (
+            device
+            for entry in hass.config_entries.async_entries(DOMAIN)
+            for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+            if (DOMAIN, identifier) in device.identifiers
+        ),
+        None,
+    )
+
+
+def device_key(entry: MockConfigEntry) -> str:
+    """What an entry's devices and entities are keyed on: the serial, else the entry id."""
+    return entry.unique_id or entry.entry_id
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load the integration from custom_components/."""
+
+
+@pytest.fixture(autouse=True)
+def own_config_dir(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Each test's Home Assistant gets a config folder of its own (user maps go there).
+
+    The harness's shared testing_config lives inside the installed package.
+    """
+    if "hass" in request.fixturenames:
+        hass: HomeAssistant = request.getfixturevalue("hass")
+        hass.config.config_dir = str(tmp_path / "config")
 
 
 @pytest.fixture
@@ -87,10 +146,12 @@ async def start_simulator(socket_enabled: None) -> AsyncIterator[StartSimulator]
     """
     started: list[WallboxSimulator] = []
 
-    async def start(model_id: str, **kwargs: Any) -> WallboxSimulator:
+    async def start(model: str | ModelInfo, **kwargs: Any) -> WallboxSimulator:
         kwargs.setdefault("clock", sim_clock)
         kwargs.setdefault("wall_clock", sim_wall_clock)
-        sim = SIMULATORS[model_id](port=0, **kwargs)
+        kwargs.setdefault("port", 0)
+        factory = SIMULATORS[model] if isinstance(model, str) else simulator_for(model)
+        sim = factory(**kwargs)
         await sim.start()
         started.append(sim)
         return sim

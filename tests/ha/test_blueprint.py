@@ -22,6 +22,8 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.wallbox_modbus.const import DOMAIN
 from simulators.base import WallboxSimulator
 
+from .conftest import device_key
+
 ROOT = Path(__file__).resolve().parents[2]
 BLUEPRINT = ROOT / "blueprints" / "automation" / "wallbox_modbus" / "solar_surplus_charging.yaml"
 GRID = "sensor.grid_power"
@@ -41,7 +43,7 @@ def test_blueprint_is_valid() -> None:
 
 
 def entity_id(hass: HomeAssistant, entry: MockConfigEntry, platform: str, key: str) -> str:
-    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{entry.unique_id}_{key}")
+    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{device_key(entry)}_{key}")
     assert found is not None, key
     return found
 

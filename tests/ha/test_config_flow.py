@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import AsyncMock, patch
 
 import pytest
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigFlowResult
@@ -13,10 +13,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.wallbox_modbus.charger import MODELS as CHARGER_MODELS
+from custom_components.wallbox_modbus.charger import Charger, create_charger
 from custom_components.wallbox_modbus.const import CONF_MODEL, CONF_UNIT_ID, DOMAIN
 from simulators.base import WallboxSimulator
 
-from .conftest import StartSimulator, entry_for, serial_of, settle
+from .common import state_of
+from .conftest import StartSimulator, device_with, entry_for, serial_of, settle
 
 MODELS = [
     "vestel_evc04",
@@ -87,10 +90,8 @@ async def test_user_flow(
     }
     entry = result["result"]
     serial = serial_of(sim)
-    if serial is None:  # layout 1.0.x: no serial number, the address identifies the box
-        assert entry.unique_id == f"{model_id}_127.0.0.1_{sim.port}_255"
-    else:
-        assert entry.unique_id == serial
+    # The serial number; a box without one (layout 1.0.x) gets no unique id at all.
+    assert entry.unique_id == serial
     # The probe's connection was closed before the entry opened its own.
     assert entry.state is ConfigEntryState.LOADED
     assert sim.server.stats.max_concurrent == 1
@@ -162,7 +163,7 @@ async def test_cannot_connect(hass: HomeAssistant, start_simulator: StartSimulat
 
 
 async def test_timeout(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
-    """A box that takes the connection but never answers: timeout."""
+    """A box that takes the connection but never answers: timeout; once it answers, added."""
     sim = await start_simulator("amperfied_business")
     sim.server.faults.silent = True
     result = await start_flow(hass, "amperfied_business")
@@ -174,6 +175,13 @@ async def test_timeout(hass: HomeAssistant, start_simulator: StartSimulator) -> 
     assert result["errors"] == {"base": "timeout"}
     # The probe's connection is closed again.
     assert await settle(lambda: sim.server.open_connections == 0)
+
+    sim.server.faults.silent = False  # e.g. its Modbus server switched on
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(sim.port))
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == "AMP-BUSINESS-0001"
+    await hass.config_entries.async_unload(result["result"].entry_id)
 
 
 async def test_modbus_error(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
@@ -197,7 +205,7 @@ async def test_modbus_error(hass: HomeAssistant, start_simulator: StartSimulator
 async def test_unknown_error(
     hass: HomeAssistant, start_simulator: StartSimulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Anything unexpected: unknown, logged."""
+    """Anything unexpected: unknown, logged; a second try that works adds the box."""
     sim = await start_simulator("vestel_evc04")
     result = await start_flow(hass, "vestel_evc04")
     with patch(
@@ -210,6 +218,26 @@ async def test_unknown_error(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "unknown"}
     assert "Unexpected error while probing 127.0.0.1" in caplog.text
+    assert await settle(lambda: sim.server.open_connections == 0)
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(sim.port))
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == serial_of(sim)
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+def failing_probe(*args: Any, **kwargs: Any) -> Charger:
+    """A probe's charger whose identify fails unexpectedly (the entry's own is not touched)."""
+    charger = create_charger(*args, **kwargs)
+    charger.identify = AsyncMock(side_effect=RuntimeError("boom"))  # type: ignore[method-assign]
+    return charger
+
+
+def model_field(result: ConfigFlowResult) -> Any:
+    """The model field of a form (None: the form has none)."""
+    assert result["data_schema"] is not None
+    return next((key for key in result["data_schema"].schema if str(key) == CONF_MODEL), None)
 
 
 @pytest.mark.parametrize(
@@ -226,42 +254,123 @@ async def test_unknown_error(
 async def test_wrong_model(
     hass: HomeAssistant, start_simulator: StartSimulator, chosen: str, actual: str
 ) -> None:
-    """The box at the address is not the chosen model."""
+    """The box at the address is not the chosen model: the form offers the model again."""
     sim = await start_simulator(actual)
     result = await start_flow(hass, chosen)
+    assert model_field(result) is None
     result = await hass.config_entries.flow.async_configure(result["flow_id"], address(sim.port))
     assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "details"
     assert result["errors"] == {"base": "wrong_model"}
     assert await settle(lambda: sim.server.open_connections == 0)
+    field = model_field(result)
+    assert field is not None and field.description["suggested_value"] == chosen
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_MODEL: actual, **address(sim.port)}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == TITLES[actual]
+    assert result["data"][CONF_MODEL] == actual
+    await hass.config_entries.async_unload(result["result"].entry_id)
 
 
-async def test_layout_too_old(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
-    """A connect.home on layout 1.0.8 chosen as connect.business: the layout and minimum."""
-    sim = await start_simulator("amperfied_home")
-    result = await start_flow(hass, "amperfied_business")
+async def test_wrong_model_fixed_by_the_address(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """The address was that of another box: the right one's address adds the chosen model."""
+    other = await start_simulator("compleo_duo")
+    sim = await start_simulator("vestel_evc04")
+    result = await start_flow(hass, "vestel_evc04")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(other.port))
+    assert result["errors"] == {"base": "wrong_model"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_MODEL: "vestel_evc04", **address(sim.port)}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_MODEL: "vestel_evc04", **address(sim.port)}
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+@pytest.mark.parametrize(
+    ("actual", "layout", "chosen", "found", "minimum", "fix"),
+    [
+        ("amperfied_home", None, "amperfied_business", "1.0.8", "2.0.0", "amperfied_home"),
+        ("amperfied_home", (2, 0, 0), "amperfied_solar", "2.0.0", "2.0.1", "amperfied_home"),
+        # no model takes layout 1.0.0: the firmware is updated
+        ("amperfied_home", (1, 0, 0), "amperfied_home", "1.0.0", "1.0.8", None),
+    ],
+)
+async def test_layout_too_old(
+    hass: HomeAssistant,
+    start_simulator: StartSimulator,
+    actual: str,
+    layout: tuple[int, ...] | None,
+    chosen: str,
+    found: str,
+    minimum: str,
+    fix: str | None,
+) -> None:
+    """A layout below the chosen model's minimum: refused, naming the layout and minimum.
+
+    The form offers the model again: the model the box is, chosen there, adds it; or
+    the box, updated, is added as the model chosen.
+    """
+    sim = await start_simulator(actual, **({"layout": layout} if layout else {}))
+    result = await start_flow(hass, chosen)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], address(sim.port))
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "layout_too_old"}
     assert result["description_placeholders"] == {
-        "model": "Amperfied connect.business",
-        "layout": "1.0.8",
-        "minimum": "2.0.0",
+        "model": CHARGER_MODELS[chosen].title,
+        "layout": found,
+        "minimum": minimum,
     }
     assert await settle(lambda: sim.server.open_connections == 0)
+    assert sim.server.stats.writes_log == []
+    assert model_field(result) is not None
+
+    if fix is None:
+        sim = await start_simulator(actual)  # the same box on current firmware
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_MODEL: fix or chosen, **address(sim.port)}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == TITLES[fix or chosen]
+    await hass.config_entries.async_unload(result["result"].entry_id)
 
 
+@pytest.mark.parametrize(
+    ("actual", "kwargs", "serial"),
+    [
+        ("amperfied_home", {"layout": (2, 0, 0)}, "AMP-HOME-0001"),
+        # The registers cannot tell home from business: the user's choice stands.
+        ("amperfied_business", {"mid": False}, "AMP-BUSINESS-0001"),
+    ],
+)
 async def test_connect_home_on_layout_2_0_0(
-    hass: HomeAssistant, start_simulator: StartSimulator
+    hass: HomeAssistant,
+    start_simulator: StartSimulator,
+    actual: str,
+    kwargs: dict[str, Any],
+    serial: str,
 ) -> None:
     """A connect.home on current firmware (layout 2.0.0) is added with its serial number."""
-    sim = await start_simulator("amperfied_business", mid=False)
+    sim = await start_simulator(actual, **kwargs)
+    sim.plug(1)
     result = await start_flow(hass, "amperfied_home")
     result = await hass.config_entries.flow.async_configure(result["flow_id"], address(sim.port))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Amperfied connect.home"
-    assert result["result"].unique_id == "AMP-BUSINESS-0001"
+    assert result["result"].unique_id == serial
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.amperfied_connect_home_session_energy") is not None
+    device = device_with(hass, serial)
+    assert device is not None and device.serial_number == serial
+    assert device.model == "connect.home"
+    assert float(state_of(hass, "sensor.amperfied_connect_home_session_energy")) >= 0
     await hass.config_entries.async_unload(result["result"].entry_id)
 
 
@@ -345,71 +454,92 @@ async def test_reconfigure_same_address(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_reconfigure_other_box(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
-    """Another box of the same model (another serial) is refused; the entry is put back."""
-    sim = await start_simulator("vestel_evc04")
-    other = await start_simulator("vestel_evc04")
-    other.bank.set("serial_number", "EVC04-SIM-00002")
-    entry = entry_for(sim, "vestel_evc04")
+# (error, model of the entry): what the user got wrong on the reconfigure form.
+RECONFIGURE_ERRORS = [
+    ("cannot_connect", "compleo_solo"),
+    ("timeout", "vestel_evc04"),
+    ("modbus_error", "vestel_evc04"),
+    ("unknown", "amperfied_solar"),
+    ("wrong_model", "vestel_evc04"),
+    ("layout_too_old", "amperfied_business"),
+    ("wrong_device", "vestel_evc04"),
+    ("already_configured", "amperfied_home"),
+]
+
+
+@pytest.mark.parametrize(
+    ("error", "model_id"), RECONFIGURE_ERRORS, ids=[e for e, _ in RECONFIGURE_ERRORS]
+)
+async def test_reconfigure_error_then_success(
+    hass: HomeAssistant, start_simulator: StartSimulator, error: str, model_id: str
+) -> None:
+    """Every error: shown on the form, the entry put back as it was; then the right address
+    (here: the box's own) reconfigures the entry."""
+    sim = await start_simulator(model_id)
+    entry = entry_for(sim, model_id)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
 
+    wrong = address(free_port())
+    probe_fails = False
+    if error == "timeout":
+        silent = await start_simulator(model_id)
+        silent.server.faults.silent = True
+        wrong = address(silent.port)
+    elif error == "modbus_error":
+        other = await start_simulator(model_id, unit_id=1)  # answers unit id 1 only
+        wrong = address(other.port, unit_id=255)
+    elif error == "unknown":
+        wrong = address(sim.port)
+        probe_fails = True
+    elif error == "wrong_model":
+        wrong = address((await start_simulator("compleo_duo")).port)
+    elif error == "layout_too_old":
+        wrong = address((await start_simulator("amperfied_home")).port)
+    elif error == "wrong_device":
+        other = await start_simulator(model_id)
+        other.bank.set("serial_number", "EVC04-SIM-00002")
+        wrong = address(other.port)
+    elif error == "already_configured":
+        other = await start_simulator(model_id)
+        entry_for(other, model_id).add_to_hass(hass)
+        wrong = address(other.port)
+
     result = await start_reconfigure(hass, entry)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(other.port))
-    await hass.async_block_till_done()
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "wrong_device"
-    assert entry.data[CONF_PORT] == sim.port
-    assert entry.state is ConfigEntryState.LOADED
-    await hass.config_entries.async_unload(entry.entry_id)
-
-
-async def test_reconfigure_errors(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
-    """A failed probe shows the error and puts the entry back; then a retry succeeds."""
-    sim = await start_simulator("compleo_solo")
-    entry = entry_for(sim, "compleo_solo")
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-
-    result = await start_reconfigure(hass, entry)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(free_port()))
+    with (
+        patch("custom_components.wallbox_modbus.config_flow.PROBE_TIMEOUT", 0.2),
+        patch(
+            "custom_components.wallbox_modbus.config_flow.create_charger",
+            failing_probe if probe_fails else create_charger,
+        ),
+    ):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], wrong)
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_HOST: "cannot_connect"}
+    assert result["step_id"] == "reconfigure"
+    field = CONF_HOST if error == "cannot_connect" else "base"
+    assert result["errors"] == {field: error}
+    assert entry.data[CONF_PORT] == sim.port
     assert entry.state is ConfigEntryState.LOADED
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], address(sim.port))
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_PORT] == sim.port
+    assert entry.state is ConfigEntryState.LOADED
+    assert sim.server.stats.connections_refused == 0
     await hass.config_entries.async_unload(entry.entry_id)
-
-
-async def test_reconfigure_address_taken(
-    hass: HomeAssistant, start_simulator: StartSimulator
-) -> None:
-    """Moving onto the address of another entry is refused."""
-    first = await start_simulator("amperfied_home")
-    second = await start_simulator("amperfied_home")
-    entry = entry_for(first, "amperfied_home")
-    entry.add_to_hass(hass)
-    entry_for(second, "amperfied_home").add_to_hass(hass)
-    result = await start_reconfigure(hass, entry)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], address(second.port))
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
 
 
 async def test_reconfigure_without_serial(
     hass: HomeAssistant, start_simulator: StartSimulator
 ) -> None:
-    """A box without a serial number keeps its entry's identity when it moves."""
+    """A box without a serial number moves: nothing to compare, the entry stays keyed on itself."""
     old = await start_simulator("amperfied_home")
     entry = entry_for(old, "amperfied_home")
     entry.add_to_hass(hass)
-    unique_id = entry.unique_id
     new = await start_simulator("amperfied_home")
     result = await start_reconfigure(hass, entry)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], address(new.port))
@@ -417,7 +547,7 @@ async def test_reconfigure_without_serial(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_PORT] == new.port
-    assert entry.unique_id == unique_id
+    assert entry.unique_id is None
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -462,3 +592,18 @@ async def test_options_not_loaded(hass: HomeAssistant, start_simulator: StartSim
     await hass.async_block_till_done()
     assert entry.runtime_data.coordinator.update_interval.total_seconds() == 5
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_reconfigure_model_gone(hass: HomeAssistant) -> None:
+    """An entry whose model's map is gone cannot be reconfigured: said so."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Old box",
+        data={CONF_MODEL: "gone_model", **address(502)},
+        version=1,
+        minor_version=2,
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "unknown_model"

@@ -35,7 +35,16 @@ from custom_components.wallbox_modbus.const import DOMAIN
 from simulators.base import WallboxSimulator
 
 from .common import attributes_of, state_of
-from .conftest import StartSimulator, block_frozen, entry_for, run_frozen, store_wishes, tick
+from .conftest import (
+    StartSimulator,
+    block_frozen,
+    enable_entity,
+    entry_for,
+    legacy_entry_for,
+    run_frozen,
+    store_wishes,
+    tick,
+)
 from .test_number import set_value, writes
 
 
@@ -154,12 +163,38 @@ async def test_amperfied_pause_and_resume(
     assert await run_frozen(hass, hass.config_entries.async_unload(entry.entry_id))
 
 
+class _StoredStateApi:
+    """Restore data as Home Assistant 2026.11 offers it: no `last_states` dict, only
+    `async_get_stored_state(entity_id)` (here over the running release's dict)."""
+
+    def __init__(self, data: Any) -> None:
+        self._data = data
+
+    def async_get_stored_state(self, entity_id: str) -> Any:
+        return self._data.last_states.get(entity_id)
+
+
 @pytest.mark.parametrize("model_id", ["amperfied_home"])
+@pytest.mark.parametrize("restore_api", ["last_states", "async_get_stored_state"])
 async def test_wishes_of_version_0_1_are_taken_over(
-    hass: HomeAssistant, simulator: WallboxSimulator, mock_config_entry: MockConfigEntry
+    hass: HomeAssistant,
+    simulator: WallboxSimulator,
+    restore_api: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Without a store yet, the switch's restore data of version 0.1 is taken back."""
-    entry = mock_config_entry
+    """Without a store yet, the switch's restore data of version 0.1 is taken back.
+
+    A box without a serial number: its entry (1.1) is migrated first, and the
+    switch found under its new unique id.
+    """
+    if restore_api == "async_get_stored_state":
+        from custom_components.wallbox_modbus import coordinator
+
+        real = coordinator.async_get_restore_state
+        monkeypatch.setattr(
+            coordinator, "async_get_restore_state", lambda hass: _StoredStateApi(real(hass))
+        )
+    entry = legacy_entry_for(simulator, "amperfied_home")
     entry.add_to_hass(hass)
     er.async_get(hass).async_get_or_create(
         Platform.SWITCH, DOMAIN, f"{entry.unique_id}_charging_enabled",
@@ -170,6 +205,13 @@ async def test_wishes_of_version_0_1_are_taken_over(
     )
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    assert entry.unique_id is None
+    assert (
+        er.async_get(hass).async_get_entity_id(
+            Platform.SWITCH, DOMAIN, f"{entry.entry_id}_charging_enabled"
+        )
+        == AMPERFIED_SWITCH
+    )
     assert state_of(hass, AMPERFIED_SWITCH) == STATE_OFF
     assert writes(simulator, 261) == [0]
     assert state_of(hass, "number.amperfied_connect_home_charging_current") == "12.0"
@@ -222,6 +264,10 @@ async def test_phase_switch(
     sim = await start_simulator("amperfied_solar")
     entry = entry_for(sim, "amperfied_solar")
     entry.add_to_hass(hass)
+    # disabled by default (the select shows the same)
+    enable_entity(
+        hass, entry, "sensor", "phase_switch_state", "amperfied_connect_solar_phase_switch_state"
+    )
     assert await run_frozen(hass, hass.config_entries.async_setup(entry.entry_id))
     await block_frozen(hass)
     entity_id = "select.amperfied_connect_solar_phases"

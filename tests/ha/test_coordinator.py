@@ -19,11 +19,12 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.wallbox_modbus.charger import Charger, Keepalive
 from custom_components.wallbox_modbus.charger.keepalive import TrafficWatchdog
 from custom_components.wallbox_modbus.const import DOMAIN
+from custom_components.wallbox_modbus.diagnostics import async_get_config_entry_diagnostics
 from simulators.amperfied import AmperfiedSimulator
 from simulators.vestel import VestelSimulator
 
-from .common import state_of
-from .conftest import StartSimulator, block_frozen, entry_for, run_frozen, tick
+from .common import attributes_of, state_of
+from .conftest import StartSimulator, block_frozen, enable_entity, entry_for, run_frozen, tick
 
 SCAN = 10  # default scan interval, seconds
 
@@ -165,7 +166,11 @@ async def test_slow_tier(
     """Settings and ratings are read every five minutes, measurements every scan."""
     sim = await start_simulator("vestel_evc04")
     entry = entry_for(sim, "vestel_evc04")
-    await setup_frozen(hass, entry)
+    entry.add_to_hass(hass)
+    # a rating: disabled by default
+    enable_entity(hass, entry, "sensor", "rated_power", "vestel_evc04_rated_power")
+    assert await run_frozen(hass, hass.config_entries.async_setup(entry.entry_id))
+    await block_frozen(hass)
     assert state_of(hass, "sensor.vestel_evc04_rated_power") == "22000"
 
     sim.bank.set("rated_power", 11000)
@@ -369,4 +374,91 @@ async def test_values_the_box_cannot_mean(
     await tick(hass, freezer, SCAN)
     assert state_of(hass, "sensor.vestel_evc04_equipment_state") == STATE_UNKNOWN
     assert state_of(hass, "sensor.vestel_evc04_device_time") == STATE_UNKNOWN
+    await unload_frozen(hass, entry)
+
+
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
+async def test_undocumented_error_code(
+    hass: HomeAssistant, start_simulator: StartSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A code the document does not list reads as unknown; the number stays visible."""
+    sim = await start_simulator("compleo_duo")
+    entry = entry_for(sim, "compleo_duo")
+    await setup_frozen(hass, entry)
+    right = "sensor.compleo_duo_connector_1_error_code"
+    left = "sensor.compleo_duo_connector_2_error_code"
+    assert state_of(hass, right) == "no_error"
+    assert attributes_of(hass, right)["code"] == 7
+    sim.bank.set_raw("error_code@1", 4)  # OCPP's InternalError + 1: not in the document
+    sim.bank.set_raw("error_code@2", 15)  # UnderVoltage: listed for the left connector
+    await tick(hass, freezer, SCAN)
+    assert state_of(hass, right) == STATE_UNKNOWN
+    assert attributes_of(hass, right)["code"] == 4
+    assert state_of(hass, left) == "under_voltage"
+    assert attributes_of(hass, left)["code"] == 15
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["unknown_codes"] == {"error_code@1": 4}
+    await unload_frozen(hass, entry)
+
+
+# ------------------------------------------------------------------ Vestel clock
+
+
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
+async def test_vestel_static_clock_reopened_at_most_once(
+    hass: HomeAssistant,
+    start_simulator: StartSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A clock that never moves: one reopen in ten minutes, said once, then not trusted."""
+    sim = await start_simulator("vestel_evc04", clock_runs=False)
+    sim.plug(1)
+    entry = entry_for(sim, "vestel_evc04")
+    await setup_frozen(hass, entry)
+    for _ in range(60):  # ten minutes of polls
+        await tick(hass, freezer, SCAN)
+    assert sim.server.stats.connections_accepted <= 2  # the first and at most one reopen
+    assert len(own_records(caplog, "reopening the connection")) <= 1
+    assert own_records(caplog, "the clock does not run") == [
+        "INFO Vestel EVC04: the clock does not run; it is no longer used to tell a frozen "
+        "Modbus server"
+    ]
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["strategy"]["clock_trusted"] is False
+    assert diagnostics["strategy"]["reopens_for_frozen_clock"] <= 1
+    assert state_of(hass, "sensor.vestel_evc04_power") != STATE_UNAVAILABLE
+    await unload_frozen(hass, entry)
+
+
+@pytest.mark.freeze_time("2026-11-21 10:00:00")
+async def test_vestel_clock_that_stops_after_it_moved_is_reopened(
+    hass: HomeAssistant, start_simulator: StartSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """The firmware fault: the server freezes until the connection is reopened."""
+    sim = await start_simulator("vestel_evc04")
+    sim.plug(1)
+    entry = entry_for(sim, "vestel_evc04")
+    await setup_frozen(hass, entry)
+    for _ in range(3):
+        await tick(hass, freezer, SCAN)  # the clock moves
+    assert sim.server.stats.connections_accepted == 1
+    sim.server.faults.frozen = True  # every read returns what it returned last
+    for _ in range(10):
+        await tick(hass, freezer, SCAN)
+        if sim.server.stats.connections_accepted > 1:
+            break
+    assert sim.server.stats.connections_accepted == 2  # reopened
+    sim.server.faults.frozen = False  # a new connection gets fresh values
+    energy = float(state_of(hass, "sensor.vestel_evc04_session_energy"))
+    for _ in range(30):
+        await tick(hass, freezer, SCAN)
+    assert float(state_of(hass, "sensor.vestel_evc04_session_energy")) > energy
+    assert sim.server.stats.connections_accepted == 2  # a running clock: no more reopens
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["strategy"] == {
+        "name": "vestel",
+        "clock_trusted": True,
+        "reopens_for_frozen_clock": 1,
+    }
     await unload_frozen(hass, entry)

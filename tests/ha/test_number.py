@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.number.const import ATTR_VALUE, SERVICE_SET_VALUE
-from homeassistant.const import ATTR_ENTITY_ID, Platform
+from homeassistant.const import ATTR_ENTITY_ID, EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.wallbox_modbus.const import DOMAIN
@@ -254,3 +255,37 @@ async def test_connector_controls_are_separate(
     await set_value(hass, "number.compleo_duo_connector_2_charging_current", 8)
     assert writes(simulator, 256) == [69]
     assert writes(simulator, 272) == [56]
+
+
+COMPLEO_RELATIVE = {
+    # entity: (value written, register, raw, minimum, maximum)
+    "number.compleo_duo_station_relative_power": (50, 1, 50, 0, 100),
+    "number.compleo_duo_maximum_unbalanced_current": (25.5, 2, 255, 20, 64),
+    "number.compleo_duo_relative_fallback_power": (80, 4, 80, 0, 100),
+}
+
+
+@pytest.mark.usefixtures("init_integration")
+@pytest.mark.parametrize("model_id", ["compleo_duo"])
+async def test_compleo_relative_power_and_unbalance(
+    hass: HomeAssistant, simulator: WallboxSimulator, mock_config_entry: MockConfigEntry
+) -> None:
+    """Registers 1, 2 and 4: config, disabled by default (they can limit charging)."""
+    registry = er.async_get(hass)
+    for entity_id in COMPLEO_RELATIVE:
+        entity = registry.async_get(entity_id)
+        assert entity is not None, entity_id
+        assert entity.entity_category is EntityCategory.CONFIG
+        assert entity.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+        registry.async_update_entity(entity_id, disabled_by=None)
+    await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    for entity_id, (value, address, raw, minimum, maximum) in COMPLEO_RELATIVE.items():
+        attributes = attributes_of(hass, entity_id)
+        assert (attributes["min"], attributes["max"]) == (minimum, maximum), entity_id
+        await set_value(hass, entity_id, value)
+        assert writes(simulator, address) == [raw]
+        assert float(state_of(hass, entity_id)) == value
+    with pytest.raises(ServiceValidationError):
+        await set_value(hass, "number.compleo_duo_maximum_unbalanced_current", 19.9)
+    assert writes(simulator, 2) == [255]

@@ -11,21 +11,24 @@ from typing import Any
 import pytest
 
 from custom_components.wallbox_modbus.binary_sensor import BINARY_SENSORS
-from custom_components.wallbox_modbus.charger import MODELS
+from custom_components.wallbox_modbus.button import BUTTONS, VERIFY_BUTTONS
+from custom_components.wallbox_modbus.charger import MAP_MESSAGES, MODELS
+from custom_components.wallbox_modbus.config_flow import MAP_PLACEHOLDERS
 from custom_components.wallbox_modbus.lock import LOCKS
 from custom_components.wallbox_modbus.number import NUMBERS
 from custom_components.wallbox_modbus.select import SELECTS
 from custom_components.wallbox_modbus.sensor import SENSORS
-from custom_components.wallbox_modbus.switch import SWITCHES
+from custom_components.wallbox_modbus.switch import SWITCHES, TOGGLES
 
 INTEGRATION = Path(__file__).resolve().parents[2] / "custom_components" / "wallbox_modbus"
 PLATFORMS = {
     "binary_sensor": BINARY_SENSORS,
+    "button": (*BUTTONS, *VERIFY_BUTTONS),
     "lock": LOCKS,
     "number": NUMBERS,
     "select": SELECTS,
     "sensor": SENSORS,
-    "switch": SWITCHES,
+    "switch": (*SWITCHES, *TOGGLES),
 }
 
 
@@ -122,7 +125,9 @@ def test_config_flow_strings() -> None:
         for section in step.get("sections", {}).values():
             assert set(section["data"]) == set(section["data_description"])
     assert config["step"]["user"]["data"] == {"model": "Model"}
-    assert set(config["step"]["details"]["data"]) == {"host", "port", "unit_id"}
+    # The model comes back on the details form after wrong_model or layout_too_old.
+    assert set(config["step"]["details"]["data"]) == {"model", "host", "port", "unit_id"}
+    assert set(config["step"]["dhcp_confirm"]["data"]) == {"model", "host", "port", "unit_id"}
     assert set(config["error"]) == {
         "cannot_connect",
         "timeout",
@@ -130,7 +135,14 @@ def test_config_flow_strings() -> None:
         "layout_too_old",
         "modbus_error",
         "unknown",
+        # reconfigure: another entry's address, another box
+        "already_configured",
+        "wrong_device",
+        "map_gone",
+        *(f"map_{code}" for code in MAP_MESSAGES),
     }
+    for code in MAP_MESSAGES:  # a user map's mistakes: file, place and details
+        assert placeholders(config["error"][f"map_{code}"]) <= set(MAP_PLACEHOLDERS), code
     options = load("strings.json")["options"]["step"]["init"]
     assert set(options["data"]) == set(options["data_description"]) == {"scan_interval"}
     # Model names are proper nouns from the maps: no translation to keep in step.

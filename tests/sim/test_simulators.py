@@ -192,6 +192,37 @@ async def test_amperfied_accepts_one_connection(running: list[Any]) -> None:
     assert await second.read(INPUT, 4, 1) == [0x200]  # free again once the first left
 
 
+async def test_amperfied_rfid_registers_as_the_document_lays_them_out(
+    running: list[Any],
+) -> None:
+    """300 sets the bits of 2100; a card fills 2000-2018 with the document's own example."""
+    sim, client = await start(running, "amperfied_home", layout=(2, 0, 0))
+    assert isinstance(sim, AmperfiedSimulator)
+    assert await client.read(INPUT, 2100, 1) == [0]
+    await client.write_register(300, 0x1001)  # activate the internal whitelist
+    await client.write_register(300, 0x1005)  # activate authentication
+    assert await client.read(INPUT, 2100, 1) == [0b101]
+    await client.write_register(300, 0x1000)
+    assert await client.read(INPUT, 2100, 1) == [0b100]
+    with pytest.raises(ModbusExceptionError):
+        await client.write_register(300, 0x1006)  # not a command
+    await client.write_register(300, 0x1004)
+    sim.present_card("04 49 62 FA BA 10 90", "00040550791897041156")
+    words = await client.read(INPUT, 2000, 21)
+    assert words[0] == 1  # counted: nothing restricts the card
+    assert words[1] == 7  # the UID is 7 bytes long
+    assert words[2:8] == [0x0449, 0x62FA, 0xBA10, 0x9000, 0, 0]  # Reg [2002]..[2007]
+    assert words[8:18] == [0x3030, 0x3034, 0x3035, 0x3530, 0x3739, 0x3138, 0x3937, 0x3034,
+                           0x3131, 0x3536]  # fmt: skip
+    assert words[18] == 0  # no secure card
+    await client.write_register(301, 0x2002)  # teaching
+    assert sim.teaching
+    await client.write_register(301, 0x2003)
+    assert not sim.teaching
+    with pytest.raises(IllegalAddressError):
+        await client.read(HOLDING, 300, 1)  # the simulator refuses reads of the commands
+
+
 async def test_amperfied_watchdog_timeout_mode(running: list[Any], clock: FakeClock) -> None:
     sim, client = await start(running, "amperfied_business", clock=clock)
     assert isinstance(sim, AmperfiedSimulator)

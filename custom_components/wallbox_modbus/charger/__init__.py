@@ -7,10 +7,20 @@ Everything imports it as the package ``custom_components.wallbox_modbus.charger`
 
 from __future__ import annotations
 
-from .capabilities import CurrentLimit, PhaseSwitch, RemoteLock, Setting
+from .capabilities import (
+    Command,
+    CurrentLimit,
+    EventWatch,
+    PhaseSwitch,
+    RemoteLock,
+    Setting,
+    Toggle,
+)
 from .charger import Charger
+from .checks import CONTRADICTION_CODES, Finding, Status
 from .const import Table
 from .errors import (
+    MAP_MESSAGES,
     BusyError,
     ChargerConnectionError,
     ChargerError,
@@ -26,10 +36,20 @@ from .errors import (
 from .keepalive import Keepalive
 from .models import MODELS, ModelInfo, models_of
 from .registers import Point, RegisterMap, Rung, Tier, load_map, load_map_file
-from .snapshot import Desired, Identity, Snapshot, pid
+from .snapshot import ChargerEvent, Desired, Identity, Snapshot, VerificationStatus, pid
 from .spec import STATUSES
 from .timers import Due, Ran
 from .transport import ModbusTransport
+from .user_maps import (
+    UserMaps,
+    ensure_folder,
+    file_of,
+    is_user_model,
+    load_user_map,
+    scan_user_maps,
+    user_model_id,
+)
+from .verify import DEFAULT_DURATION, Report, Verification
 
 
 def create_charger(
@@ -42,17 +62,24 @@ def create_charger(
 
 
 __all__ = [
+    "CONTRADICTION_CODES",
+    "DEFAULT_DURATION",
+    "MAP_MESSAGES",
     "MODELS",
     "STATUSES",
     "BusyError",
     "Charger",
     "ChargerConnectionError",
     "ChargerError",
+    "ChargerEvent",
     "ChargerProtocolError",
     "ChargerTimeoutError",
+    "Command",
     "CurrentLimit",
     "Desired",
     "Due",
+    "EventWatch",
+    "Finding",
     "Identity",
     "IllegalAddressError",
     "InvalidValueError",
@@ -67,15 +94,27 @@ __all__ = [
     "RegisterMap",
     "RegisterMapError",
     "RemoteLock",
+    "Report",
     "Rung",
     "Setting",
     "Snapshot",
+    "Status",
     "Table",
     "Tier",
+    "Toggle",
+    "UserMaps",
+    "Verification",
+    "VerificationStatus",
     "WrongModelError",
     "create_charger",
+    "ensure_folder",
+    "file_of",
+    "is_user_model",
     "load_map",
     "load_map_file",
+    "load_user_map",
     "models_of",
     "pid",
+    "scan_user_maps",
+    "user_model_id",
 ]

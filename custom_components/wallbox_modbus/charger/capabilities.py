@@ -1,4 +1,5 @@
-"""What a box can do, in the user's words: a current limit, a phase switch, a lock, settings.
+"""What a box can do, in the user's words: a current limit, a phase switch, a lock, settings,
+commands, toggles, and the events it announces.
 
 Each capability is built from a map section and the points it names; a box
 that lacks the section lacks the capability (it is absent, not a stub).  A
@@ -17,15 +18,15 @@ from .codec import raw_of
 from .errors import BusyError, InvalidValueError
 from .reader import PointReader
 from .registers import Point, WriteSpec
-from .snapshot import Desired, Snapshot, pid
-from .spec import LimitSpec, LockSpec, PhaseSwitchSpec
+from .snapshot import ChargerEvent, Desired, Snapshot, pid
+from .spec import CommandSpec, EventSpec, LimitSpec, LockSpec, PhaseSwitchSpec, ToggleSpec
 
 # A value is on a register's step when it is a whole number of steps up to float noise
 # (0.1 A x 61 = 6.1000000000000005); 0.001 s on a 1 s register is not, nor 6.001 A.
 ON_STEP = 1e-6
 
 
-def _ceiling(point: Point, values: Mapping[str, Any]) -> int | None:
+def ceiling_of(point: Point, values: Mapping[str, Any]) -> int | None:
     """The highest raw value another register allows now (None: no such register, or 0)."""
     assert point.write is not None
     source = point.write.max_from
@@ -67,14 +68,14 @@ class Setting:
 
     def range(self, values: Mapping[str, Any]) -> tuple[float, float]:
         """The lowest and highest value the box takes now, in the point's unit."""
-        low, high = self.write_spec.bounds(_ceiling(self.point, values))
+        low, high = self.write_spec.bounds(ceiling_of(self.point, values))
         return low * self.point.scale, high * self.point.scale
 
     def describe(self, values: Mapping[str, Any]) -> str:
         point = self.point
         if point.values is not None:
             return ", ".join(str(point.values.get(v, v)) for v in self.write_spec.values)
-        text = self.write_spec.describe(point.scale, _ceiling(point, values))
+        text = self.write_spec.describe(point.scale, ceiling_of(point, values))
         return f"{text} {point.unit}" if point.unit else text
 
     def validate(self, value: Any, values: Mapping[str, Any]) -> int:
@@ -88,7 +89,7 @@ class Setting:
             raw * point.scale, float(value), rel_tol=0, abs_tol=point.scale * ON_STEP
         ):
             raise InvalidValueError(point.id, value, self.describe(values))
-        if not self.write_spec.allows(raw, _ceiling(point, values)):
+        if not self.write_spec.allows(raw, ceiling_of(point, values)):
             raise InvalidValueError(point.id, value, self.describe(values))
         return raw
 
@@ -165,7 +166,7 @@ class CurrentLimit:
         return self.phases() * self.spec.power.voltage
 
     def ceiling(self, values: Mapping[str, Any]) -> int | None:
-        return _ceiling(self.point, values)
+        return ceiling_of(self.point, values)
 
     def range(self, values: Mapping[str, Any]) -> tuple[float, float]:
         """The lowest and highest limit above zero the box takes now, in amperes."""
@@ -450,3 +451,93 @@ class RemoteLock:
 
     async def write(self, locked: bool) -> None:
         await self._setting.write(self.spec.locked if locked else self.spec.unlocked)
+
+
+class Command:
+    """A value written to a command register, only when the user asks (a button)."""
+
+    def __init__(self, spec: CommandSpec, point: Point, reader: PointReader) -> None:
+        self.spec = spec
+        self.point = point
+        self.connector = point.connector
+        value = spec.value  # a raw number, or one of the point's named values
+        self.raw = value if isinstance(value, int) else raw_of(point, value)
+        self._reader = reader
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+    async def send(self) -> None:
+        await self._reader.write(self.point, self.raw)
+
+
+class Toggle:
+    """On or off as the box reports it; switched by writing one command or the other."""
+
+    def __init__(self, spec: ToggleSpec, point: Point, state_id: str, reader: PointReader) -> None:
+        self.spec = spec
+        self.point = point
+        self.connector = point.connector
+        self.state_id = state_id  # the value (point or bit) that tells on or off
+        self._on = Command(
+            CommandSpec(key=spec.key, point=spec.point, value=spec.on), point, reader
+        )
+        self._off = Command(
+            CommandSpec(key=spec.key, point=spec.point, value=spec.off), point, reader
+        )
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+    def is_on(self, snapshot: Snapshot) -> bool | None:
+        value = snapshot.values.get(self.state_id)
+        return None if value is None else bool(value)
+
+    async def turn(self, on: bool) -> None:
+        await (self._on if on else self._off).send()
+
+
+class EventWatch:
+    """Tells when one of the watched values changed between two readings.
+
+    The first reading is the baseline (nothing announced); a reading in which
+    a watched value failed, or is missing, announces nothing and keeps the
+    baseline, so a value seen again after an outage is compared with the last
+    one that was read.
+    """
+
+    def __init__(self, spec: EventSpec, connector: int | None, sources: Mapping[str, str]) -> None:
+        self.spec = spec
+        self.connector = connector
+        self._sources = sources  # every point the spec names (watched, carried) -> value id
+        self._last: tuple[Any, ...] | None = None
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+    @property
+    def sources(self) -> Mapping[str, str]:
+        return self._sources
+
+    def watched(self) -> tuple[str, ...]:
+        return tuple(self._sources[key] for key in self.spec.when)
+
+    def check(self, values: Mapping[str, Any], failed: frozenset[str]) -> ChargerEvent | None:
+        ids = self.watched()
+        if any(i in failed or values.get(i) is None for i in ids):
+            return None
+        now = tuple(values[i] for i in ids)
+        last, self._last = self._last, now
+        if last is None or last == now:
+            return None
+        return ChargerEvent(
+            key=self.spec.key,
+            connector=self.connector,
+            data={
+                name: values.get(self._sources[key]) if key in self._sources else None
+                for name, key in self.spec.data.items()
+            },
+        )

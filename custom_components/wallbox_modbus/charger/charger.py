@@ -3,8 +3,10 @@
 A ``Charger`` is built from a model (a map and a variant) and a transport.  It
 reads the identity once, refreshes the polling tiers, and offers what the box
 can do as capability objects built from the map: ``limits`` (per connector),
-``phase_switch``, ``remote_lock``, ``settings`` and a ``keepalive``.  A
-capability the map does not describe is absent.  The user's wishes live in
+``phase_switch``, ``remote_lock``, ``settings``, ``commands``, ``toggles``,
+``watches`` (the events the box announces) and a ``keepalive``.  A
+capability the map does not describe is absent.  Commands and toggles are
+written only when the user asks: never by the reconciler or a keepalive.  The user's wishes live in
 ``desired``; after every refresh the reconciler brings the box back to them
 where the box left them on its own.  Timed work (keepalive, held-back writes)
 is reported through ``next_due`` and done by ``run_due``.
@@ -14,25 +16,52 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from importlib import import_module
 from typing import Any
 
-from .capabilities import CurrentLimit, PhaseSwitch, RemoteLock, Setting
+from .capabilities import (
+    Command,
+    CurrentLimit,
+    EventWatch,
+    PhaseSwitch,
+    RemoteLock,
+    Setting,
+    Toggle,
+)
 from .const import monotonic
 from .desired import DesiredState, Reconciler
 from .errors import ChargerError, InvalidValueError
 from .keepalive import Keepalive, TrafficWatchdog, make_keepalive
-from .models import ModelInfo
+from .models import MODELS, ModelInfo
 from .reader import PointReader
 from .registers import Point, RegisterMap, Tier
-from .snapshot import Identity, Snapshot, pid
+from .snapshot import ChargerEvent, Identity, Snapshot, VerificationStatus, pid
 from .strategy import Strategy
 from .timers import Due, Ran, earliest
 from .transport import ModbusTransport
-from .vestel import VestelStrategy
 
 _LOGGER = logging.getLogger(__name__)
 
-STRATEGIES: dict[str, type[Strategy]] = {cls.name: cls for cls in (VestelStrategy,)}
+
+def _strategies() -> dict[str, type[Strategy]]:
+    """Each strategy a shipped map names, from the module of that name next to this one.
+
+    Imported with the package (Home Assistant imports integrations in an
+    executor), never later inside the event loop.
+    """
+    found: dict[str, type[Strategy]] = {}
+    names = {s for m in MODELS.values() if (s := m.regmap.behaviour.strategy) is not None}
+    for name in sorted(names):
+        module = import_module(f"{__package__}.{name}")
+        found[name] = next(
+            value
+            for value in vars(module).values()
+            if isinstance(value, type) and issubclass(value, Strategy) and value.name == name
+        )
+    return found
+
+
+STRATEGIES: dict[str, type[Strategy]] = _strategies()
 
 
 class Charger:
@@ -58,8 +87,12 @@ class Charger:
         self.phase_switch: PhaseSwitch | None = None
         self.remote_lock: RemoteLock | None = None
         self.settings: dict[str, Setting] = {}
+        self.commands: dict[str, Command] = {}
+        self.toggles: dict[str, Toggle] = {}
+        self.watches: list[EventWatch] = []
         self.keepalive: Keepalive | None = None
         self.reconciler = Reconciler(model.title, self.desired, self.map.behaviour.reboot_counters)
+        self.verification = VerificationStatus()  # of the last (or running) check against the map
         self._build()
 
     # ------------------------------------------------------------------ capabilities
@@ -91,6 +124,24 @@ class Charger:
         if lock is not None and lock.point in points:
             self.remote_lock = RemoteLock(lock, points[lock.point], self.reader)
             owned.add(lock.point)
+        self.commands = {}
+        for command in behaviour.commands:
+            for point in points.values():
+                if point.key == command.point:
+                    self.commands[pid(command.key, point.connector)] = Command(
+                        command, point, self.reader
+                    )
+                    owned.add(point.id)
+        self.toggles = {}
+        for toggle in behaviour.toggles:
+            for point in points.values():
+                state = self._value_id(toggle.state, point.connector)
+                if point.key == toggle.point and state is not None:
+                    self.toggles[pid(toggle.key, point.connector)] = Toggle(
+                        toggle, point, state, self.reader
+                    )
+                    owned.add(point.id)
+        self._build_watches()
         keepalive = behaviour.keepalive
         if keepalive is not None and keepalive.point is not None:
             owned.add(keepalive.point)
@@ -108,6 +159,29 @@ class Charger:
                 last_write=self._limits_last_write,
             )
         self.reconciler.bind(self.limits, self.phase_switch)
+
+    def _value_id(self, key: str, connector: int | None) -> str | None:
+        """The id of a value this box reports, on a connector or the box itself (None: none)."""
+        if self.reader.serves(key, connector):
+            return pid(key, connector)
+        if connector is not None and self.reader.serves(key):
+            return key
+        return None
+
+    def _build_watches(self) -> None:
+        """An event watch per event and connector where the box reports what it watches."""
+        old = {(w.key, w.connector): w for w in self.watches}
+        self.watches = []
+        for event in self.map.behaviour.events:
+            for connector in self.connectors:
+                keys = {*event.when, *event.data.values()}
+                sources = {k: v for k in keys if (v := self._value_id(k, connector)) is not None}
+                if not all(k in sources for k in event.when):
+                    continue
+                kept = old.get((event.key, connector))
+                if kept is None or kept.sources != sources:
+                    kept = EventWatch(event, connector, sources)
+                self.watches.append(kept)
 
     def limit(self, connector: int | None = None) -> CurrentLimit:
         """The current limit of a connector, or InvalidValueError."""
@@ -153,6 +227,23 @@ class Charger:
         """Whether the box reports this value (a polled point or a derived value)."""
         return self.reader.serves(key, connector)
 
+    def extra_readings(self, known: set[str]) -> list[Point]:
+        """Read-only points polled for no one: not in `known`, not behind a derived value.
+
+        The glue shows them as plain sensors, so that a map never reads a value
+        nobody can see (a user's map in particular).
+        """
+        sources = {name for rule in self.map.behaviour.derive for name in rule.sources}
+        return [
+            p
+            for p in self.reader.points
+            if p.access == "r"
+            and p.tier in (Tier.FAST, Tier.SLOW)
+            and not p.bits
+            and p.key not in known
+            and p.key not in sources
+        ]
+
     def point(self, key: str, connector: int | None = None) -> Point:
         point = self.reader.find(key, connector)
         if point is None:
@@ -191,10 +282,19 @@ class Charger:
         except ChargerError as err:
             self.reader.note_error(f"re-applying the settings failed: {err}")
             _LOGGER.debug("%s: re-applying the settings failed: %s", self.model.title, err)
-        return self.snapshot(failed)
+        events = [w.check(values, frozenset(failed)) for w in self.watches]
+        return self.snapshot(failed, events=tuple(e for e in events if e is not None))
 
-    def snapshot(self, failed: set[str] | frozenset[str] = frozenset()) -> Snapshot:
-        """Every value known now, with the wishes; a derived value fails with its sources."""
+    def snapshot(
+        self,
+        failed: set[str] | frozenset[str] = frozenset(),
+        *,
+        events: tuple[ChargerEvent, ...] = (),
+    ) -> Snapshot:
+        """Every value known now, with the wishes; a derived value fails with its sources.
+
+        Only a refresh announces events: a snapshot made after a write has none.
+        """
         failed = set(failed)
         for key in list(self.reader.derived_keys()):
             name, _, connector = key.partition("@")
@@ -204,11 +304,14 @@ class Charger:
         return Snapshot(
             values=dict(self.reader.values),
             failed=frozenset(failed),
+            codes=dict(self.reader.codes),
             time=self.clock(),
             desired=self.desired.copy(),
             pending=frozenset(
                 c for c, limit in self.limits.items() if limit.pending_raw is not None
             ),
+            events=events,
+            verification=self.verification,
         )
 
     # ------------------------------------------------------------------ the current limit
@@ -271,6 +374,20 @@ class Charger:
             raise InvalidValueError("remote_lock", locked, "nothing: no remote lock")
         await self.remote_lock.write(locked)
 
+    async def send_command(self, key: str, connector: int | None = None) -> None:
+        """Write a command (teach a card, accept the card presented, ...), as the user asks."""
+        command = self.commands.get(pid(key, connector))
+        if command is None:
+            raise InvalidValueError(pid(key, connector), None, "nothing: no such command")
+        await command.send()
+
+    async def set_toggle(self, key: str, on: bool, connector: int | None = None) -> None:
+        """Switch a toggle on or off by its command; the box's state bit shows the result."""
+        toggle = self.toggles.get(pid(key, connector))
+        if toggle is None:
+            raise InvalidValueError(pid(key, connector), on, "nothing: no such toggle")
+        await toggle.turn(on)
+
     async def write_setting(self, key: str, value: Any, connector: int | None = None) -> None:
         """Write a setting in the user's units after checking it against the map."""
         setting = self.setting(key, connector)
@@ -317,16 +434,19 @@ class Charger:
         return Ran(wrote=wrote)
 
     async def _rewrite_limits(self) -> bool:
-        """Every connector's wish written again (keepalive of a box with a fallback timer)."""
+        """Every connector's wish written again (keepalive of a box with a fallback timer).
+
+        While reconciling is on hold (a test writes the limit and restores it), what the
+        box holds now is written instead, so that the keepalive does not undo the test.
+        """
         wrote = False
         for connector, limit in self.limits.items():
             wish = self.desired[connector]
-            if wish.known:
-                target = limit.target(wish, self.values)
-                if target is None:
-                    continue
+            held = self.reconciler.held
+            target = limit.target(wish, self.values) if wish.known and not held else None
+            if target is not None:
                 raw = target[1]
-            else:
+            else:  # on hold, nothing asked yet, or nothing valid to write: what it holds
                 observed = limit.observed_raw(self.values)
                 if observed is None:
                     continue
@@ -358,11 +478,15 @@ class Charger:
                 "phase_switch": self.phase_switch is not None,
                 "remote_lock": self.remote_lock is not None,
                 "settings": sorted(self.settings),
+                "commands": sorted(self.commands),
+                "toggles": sorted(self.toggles),
+                "events": sorted(pid(w.key, w.connector) for w in self.watches),
                 "keepalive": None if self.keepalive is None else self.keepalive.kind,
             },
             "desired": self.desired.as_dict(),
             "reconciler": {
                 "reapplied": self.reconciler.reapplied,
+                "fallbacks": self.reconciler.fallbacks,
                 "adopted": self.reconciler.adopted,
                 "pending_disruption": self.reconciler.disruption,
             },

@@ -1,11 +1,13 @@
 """Decoding registers into values and values into registers.
 
-Plain ``struct``-free integer arithmetic on 16-bit words, so that nothing here
-depends on a pymodbus version.
+Integer arithmetic on 16-bit words (and ``struct`` for IEEE 754 floats), so that
+nothing here depends on a pymodbus version.
 """
 
 from __future__ import annotations
 
+import math
+import struct
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,15 +36,23 @@ def _scaled(raw: int, scale: float) -> int | float:
     return round(value, decimals)
 
 
+LOW_FIRST = frozenset({"u32_low_first", "s32_low_first", "f32_low_first"})
+
+
+def _word_pair(point: Point, words: Sequence[int]) -> int:
+    high, low = (words[1], words[0]) if point.type in LOW_FIRST else (words[0], words[1])
+    return (high << 16) | low
+
+
 def decode_int(point: Point, words: Sequence[int]) -> int:
-    """The raw integer of a numeric point (u16, s16, u32, s32)."""
+    """The raw integer of a numeric point (u16, s16, u32, s32, either word order)."""
     _check_words(point, words)
     if point.type == "u16":
         return words[0]
     if point.type == "s16":
         return _signed(words[0], 16)
-    raw = (words[0] << 16) | words[1]  # high word first
-    return _signed(raw, 32) if point.type == "s32" else raw
+    raw = _word_pair(point, words)
+    return _signed(raw, 32) if point.type.startswith("s32") else raw
 
 
 def _str1(words: Sequence[int]) -> str:
@@ -78,6 +88,9 @@ def decode(point: Point, words: Sequence[int]) -> Value:
         return f"{major}.{minor}.{patch}"
     if kind == "byte_pair":
         return f"{words[0] >> 8}.{words[0] & 0xFF}"
+    if kind.startswith("f32"):
+        (number,) = struct.unpack(">f", _word_pair(point, words).to_bytes(4, "big"))
+        return None if math.isnan(number) else round(number * point.scale, 6)
     raw = decode_int(point, words)
     if point.values is not None:
         return point.values.get(raw)
@@ -113,8 +126,17 @@ def encode(point: Point, value: Value) -> list[int]:
         high, low = (int(part) for part in str(value).split("."))
         if not (0 <= high <= 0xFF and 0 <= low <= 0xFF):
             raise ValueError(f"{point.id}: {value!r} is not two bytes")
-        return [high << 8 | low]
+        return [(high << 8) | low]
+    if kind.startswith("f32"):
+        bits = int.from_bytes(struct.pack(">f", float(value) / point.scale), "big")
+        return _split(point, bits)
     return encode_int(point, raw_of(point, value))
+
+
+def _split(point: Point, raw: int) -> list[int]:
+    """A 32-bit raw value -> two registers in the point's word order."""
+    high, low = raw >> 16, raw & 0xFFFF
+    return [low, high] if point.type in LOW_FIRST else [high, low]
 
 
 def raw_of(point: Point, value: Value) -> int:
@@ -130,7 +152,7 @@ def raw_of(point: Point, value: Value) -> int:
 def encode_int(point: Point, raw: int) -> list[int]:
     """A raw integer -> registers (u16, s16, u32, s32)."""
     bits = 16 * point.count
-    if point.type in ("s16", "s32"):
+    if point.type in ("s16", "s32", "s32_low_first"):
         if not -(1 << (bits - 1)) <= raw < (1 << (bits - 1)):
             raise ValueError(f"{point.id}: {raw} out of range")
         raw &= (1 << bits) - 1
@@ -138,7 +160,7 @@ def encode_int(point: Point, raw: int) -> list[int]:
         raise ValueError(f"{point.id}: {raw} out of range")
     if point.count == 1:
         return [raw]
-    return [raw >> 16, raw & 0xFFFF]
+    return _split(point, raw)
 
 
 def split_bits(point: Point, raw: int) -> dict[str, bool]:

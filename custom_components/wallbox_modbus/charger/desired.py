@@ -20,7 +20,8 @@ the charger persists it (``as_dict`` / ``restore``), so it survives a restart.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from .capabilities import CurrentLimit, PhaseSwitch
@@ -96,8 +97,13 @@ class Reconciler:
         self._counters: dict[str, float] = {}
         self._connects: int | None = None
         self._deferred = False
+        self._held = 0
         self.reapplied = 0
         self.adopted = 0
+        # Re-applications after a disruption (not after a vehicle arrived), with the reasons:
+        # each one is a sign that the box may have fallen back.
+        self.fallbacks = 0
+        self.fallback_reasons: list[str] = []
 
     def bind(
         self, limits: Mapping[int | None, CurrentLimit], phase_switch: PhaseSwitch | None
@@ -105,6 +111,23 @@ class Reconciler:
         """The capabilities to keep at the wishes (built again once the layout is known)."""
         self._limits = limits
         self._phase_switch = phase_switch
+
+    @property
+    def held(self) -> bool:
+        """Whether reconciling is on hold (a test writes the box and puts it back itself)."""
+        return self._held > 0
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Neither adopt nor re-apply anything while the block runs.
+
+        A disruption noted meanwhile is kept and handled after the hold.
+        """
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
 
     def note(self, reason: str) -> None:
         """Something happened that may have made the box fall back (the first reason wins)."""
@@ -127,6 +150,8 @@ class Reconciler:
 
     async def reconcile(self, values: Mapping[str, Any]) -> bool:
         """Adopt or re-apply after a refresh; True if anything was written."""
+        if self.held:
+            return False
         reason, self.disruption = self.disruption, None
         self._deferred = False
         wrote = False
@@ -172,6 +197,7 @@ class Reconciler:
             return False  # a held-back write brings the box there, or one is under way
         target = limit.target(wish, values)
         reset = limit.spec.resets_when_unplugged
+        disrupted = reason is not None
         if reason is None and arrived and reset is not None:
             reason = "a vehicle was plugged in (the box resets its limit while none is)"
         if reason is None and limit.relearned and not wish.paused:
@@ -182,9 +208,11 @@ class Reconciler:
             if target is None:
                 limit.relearned = False
                 return False  # the box's range changed under the wish: nothing valid to write
-            wrote = await self._apply(connector, limit, target, reason)
+            applied = await self._apply(connector, limit, target, reason)
             limit.relearned = False  # (kept when the write failed: tried again next time)
-            return wrote
+            if applied and disrupted:
+                self._fell_back(reason)
+            return applied
         if not limit.fresh():
             return False  # not read since our last write: nothing to adopt yet
         if target is not None and limit.observed_raw(values) == target[1]:
@@ -215,6 +243,10 @@ class Reconciler:
         _LOGGER.info("%s: %s applied again%s: %s", self._title, what, where, reason)
         self.reapplied += 1
         return True
+
+    def _fell_back(self, reason: str) -> None:
+        self.fallbacks += 1
+        self.fallback_reasons = [*self.fallback_reasons[-9:], reason]
 
     def _adopt(self, connector: int | None, observed: float) -> None:
         wish = self._desired[connector]
@@ -255,6 +287,7 @@ class Reconciler:
             _LOGGER.info(
                 "%s: %s phase(s) applied again: %s", self._title, wish.phases, self._phases_due
             )
+            self._fell_back(self._phases_due)
             self._phases_due = None
             self.reapplied += 1
             return True

@@ -86,11 +86,13 @@ MAP_MESSAGES: Mapping[str, str] = {
     "not_positive": "`{field}` must be above zero, found {value}",
     "not_text": "`{field}` must be text, found {value}",
     "not_key": "`{field}` must be a name of small letters, digits and _, found {value}",
+    "not_lower_case": "`{field}` must be in small letters, found {value}",
     "unknown_choice": "`{field}` must be one of {allowed}, found {value}",
     "unknown_fields": "has unknown field(s) {value}",
     "unknown_point": "`{field}` names point `{value}`, which the map does not have",
     "not_writable": "`{field}` names point `{value}`, which is not writable",
     "not_readable": "`{field}` names point `{value}`, which cannot be read",
+    "not_a_command": "`{field}` {value} is not a value that point `{allowed}` takes",
     "overlap": "overlaps point `{value}`",
     "duplicate": "is defined twice",
     "fixed_width": "`count` of a {value} point is always {low}",
@@ -104,6 +106,10 @@ MAP_MESSAGES: Mapping[str, str] = {
     "write_only_polled": "a write-only point is never polled: `tier` must be none",
     "text_scaled": "text points cannot be scaled",
     "no_evidence": "claims rung {value} without evidence for {field}",
+    "verified_below_rung": "`hardware_verified` lists reports, but the rung is {value}",
+    "bad_report_path": (
+        "`{field}` must be a path evidence/<map>/<firmware>.json beside the map, found {value}"
+    ),
     "bad_version": "`{field}` must be a version such as 1.0.8, found {value}",
     "unknown_status": "`{field}` maps onto {value}, which is not a catalog status",
     "no_points": "has no points",
@@ -124,6 +130,13 @@ class RegisterMapError(ChargerError):
         self.code = code
         self.params = {key: str(value) for key, value in params.items()}
         super().__init__(f"{file}: {where}: {self.message}")
+
+    @property
+    def place(self) -> str:
+        """Where, in the file's own words: the point key or section name ('power', 'limit')."""
+        if "`" in self.where:
+            return self.where.split("`")[1]
+        return self.where
 
     @property
     def message(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fnmatch import fnmatch
 
 from .registers import MAPS_DIR, RegisterMap, load_map
 
@@ -46,6 +47,10 @@ class ModelInfo:
     @property
     def connectors(self) -> int:
         return self.regmap.variants[self.variant].connectors
+
+    def announced_as(self, hostname: str) -> bool:
+        """Whether a box of this model can have this DHCP host name (by its map)."""
+        return any(fnmatch(hostname.lower(), pattern) for pattern in self.regmap.dhcp_hostnames)
 
 
 def models_of(regmap: RegisterMap, *, user_map: bool = False) -> list[ModelInfo]:

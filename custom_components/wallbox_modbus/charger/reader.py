@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .codec import decode, decode_int, split_bits, trim_hex_bytes
@@ -19,7 +19,7 @@ from .errors import IllegalAddressError, LayoutTooOldError, ModbusExceptionError
 from .mapcheck import parse_version
 from .models import ModelInfo
 from .planner import Readable, ReadBlock, plan
-from .registers import Point, RegisterMap, Tier
+from .registers import TEXT_TYPES, Point, RegisterMap, Tier
 from .snapshot import Identity, pid
 from .spec import DeriveRule
 from .transport import ModbusTransport
@@ -58,8 +58,12 @@ class PointReader:
         self.layout: tuple[int, ...] | None = None
         self.dropped: dict[str, str] = {}
         self.raw_blocks: dict[str, list[int]] = {}
+        # point id -> the registers behind its cached value, as the box sent them: a raw
+        # value outside the map's `values` decodes to None, the verification still sees it
+        self.raw_words: dict[str, tuple[int, ...]] = {}
         self.recent_errors: list[str] = []
         self.values: dict[str, Any] = {}
+        self.codes: dict[str, int] = {}  # raw number of every point read through its `values`
         self._points: list[Point] = self.map.available_points(model.variant, None)
         self._readable = Readable(self._points, self.map.safe_ranges)
         self._plans: dict[frozenset[Tier], list[ReadBlock]] = {}
@@ -127,6 +131,7 @@ class PointReader:
                 raise WrongModelError(title, "a box without a register layout version") from err
             text = str(decode(layout_pt, words))
             values[layout_pt.id] = text
+            self.raw_words[layout_pt.id] = tuple(words)
             try:
                 self.layout = parse_version(text)
             except ValueError as err:
@@ -261,10 +266,17 @@ class PointReader:
                 continue  # written after this read was sent: the write is newer
             self._read_at[point.id] = seq
             part = block.words(words, point)
+            self.raw_words[point.id] = tuple(part)
             values[point.id] = decode(point, part)
+            self._keep_code(point, part)
             if point.bits:
                 flags = split_bits(point, decode_int(point, part))
                 values.update({pid(k, point.connector): v for k, v in flags.items()})
+
+    def _keep_code(self, point: Point, words: Sequence[int]) -> None:
+        """The raw number of a point read through its values: a code the map lacks stays visible."""
+        if point.values is not None and point.type not in TEXT_TYPES:
+            self.codes[point.id] = decode_int(point, words)
 
     async def _narrow(self, block: ReadBlock, seq: int) -> dict[str, Any]:
         """A block answered exception 2: find what the box lacks, keep the rest.
@@ -314,6 +326,8 @@ class PointReader:
             )
             self.dropped[point.id] = reason
             self.values.pop(point.id, None)  # no stale value for a point no longer read
+            self.codes.pop(point.id, None)
+            self.raw_words.pop(point.id, None)
             for bit in point.bits or {}:
                 self.values.pop(pid(bit, point.connector), None)
 
@@ -346,7 +360,7 @@ class PointReader:
 
     def _apply(self, rule: DeriveRule, connector: int | None) -> Any:
         if rule.date is not None and rule.time is not None:
-            return _clock(self._value(rule.date, connector), self._value(rule.time, connector))
+            return box_clock(self._value(rule.date, connector), self._value(rule.time, connector))
         assert rule.source is not None
         value = self._value(rule.source, connector)
         if value is None:
@@ -357,8 +371,13 @@ class PointReader:
         return value in rule.members
 
     def derived_sources(self, key: str, connector: int | None) -> set[str]:
-        """Point ids a derived value is computed from (its availability follows them)."""
-        sources: set[str] = set()
+        """Point ids a derived value is computed from (its availability follows them).
+
+        A bit of a bit field comes from the point that holds it.
+        """
+        sources: set[str] = {
+            p.id for p in self.points if p.bits and key in p.bits and p.connector == connector
+        }
         for rule in self.map.behaviour.derive:
             if rule.key == key:
                 for name in rule.sources:
@@ -383,7 +402,9 @@ class PointReader:
             self._writing.discard(point.id)
         if point.readable and point.count == 1 and self._written_at[point.id] == seq:
             self._read_at[point.id] = seq
+            self.raw_words[point.id] = (raw,)
             self.values[point.id] = decode(point, [raw])
+            self._keep_code(point, [raw])
             if point.bits:
                 self.values.update(
                     {pid(k, point.connector): v for k, v in split_bits(point, raw).items()}
@@ -402,7 +423,7 @@ class PointReader:
         self._plans.clear()
 
 
-def _clock(date: Any, clock: Any) -> dt.datetime | None:
+def box_clock(date: Any, clock: Any) -> dt.datetime | None:
     """yymmdd and hhmmss integers -> a naive datetime (the box's local time)."""
     if not isinstance(date, int) or not isinstance(clock, int):
         return None

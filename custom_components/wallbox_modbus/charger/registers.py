@@ -54,6 +54,10 @@ TYPE_WIDTH: dict[str, int | None] = {
     "s16": 1,
     "u32": 2,  # high word first
     "s32": 2,  # high word first
+    "u32_low_first": 2,
+    "s32_low_first": 2,
+    "f32": 2,  # IEEE 754 single precision, high word first
+    "f32_low_first": 2,
     "str1": None,  # one ASCII character per register (low byte)
     "str2": None,  # two ASCII characters per register, high byte first
     "hex_bytes": None,  # raw bytes, two per register, shown as hex
@@ -103,9 +107,13 @@ MAP_FIELDS = frozenset(
         "keepalive",
         "phase_switch",
         "remote_lock",
+        "commands",
+        "toggles",
+        "events",
         "reboot",
         "strategy",
         "simulate",
+        "discovery",
         "$schema",
         "notes",
     }
@@ -231,6 +239,20 @@ class SafeRange:
 
 
 @dataclass(frozen=True, kw_only=True)
+class VerifiedFirmware:
+    """A firmware the map is hardware-verified for, and the report that shows it.
+
+    ``report`` is the path of a verification report, relative to the map's
+    folder (``evidence/<map>/<firmware>.json``); ``model`` the model it was made
+    on (None: the map has one model).
+    """
+
+    firmware: str
+    report: str
+    model: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class RegisterMap:
     """One family's register map, and what the box can do."""
 
@@ -248,6 +270,9 @@ class RegisterMap:
     points: tuple[Point, ...]
     behaviour: Behaviour
     simulate: Mapping[str, Any] = field(default_factory=dict)
+    hardware_verified: tuple[VerifiedFirmware, ...] = ()
+    # Host name patterns (fnmatch, lower case) the box announces in DHCP.
+    dhcp_hostnames: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -347,6 +372,14 @@ def _parse_point(raw: Any, check: Check, index: int, variants: Mapping[str, Vari
         }
     write = _parse_write(data["write"], check, where) if "write" in data else None
     check.expect(("w" in access) == (write is not None), where, "write_without_access")
+    check.expect(
+        write is None or not type_name.startswith("f32"),
+        where,
+        "unknown_choice",
+        field="type of a writable point",
+        allowed="an integer type",
+        value=shown(type_name),
+    )
     point_variants: dict[str, tuple[int, ...] | None] = {}
     raw_variants = data.get("variants", {})
     if isinstance(raw_variants, list):
@@ -405,19 +438,71 @@ def _parse_variants(raw: Any, check: Check, family: str) -> dict[str, Variant]:
     return variants
 
 
-def _parse_trust(raw: Any, check: Check) -> tuple[Rung, dict[str, tuple[str, ...]], str]:
+TRUST_FIELDS = frozenset({"rung", "evidence", "scope", "hardware_verified"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trust:
+    rung: Rung
+    evidence: Mapping[str, tuple[str, ...]]
+    scope: str
+    hardware_verified: tuple[VerifiedFirmware, ...]
+
+
+def _parse_verified(raw: Any, check: Check) -> tuple[VerifiedFirmware, ...]:
+    """`trust.hardware_verified`: firmware versions, each with the report that confirms it."""
+    claims: list[VerifiedFirmware] = []
+    seen: set[tuple[str | None, str]] = set()
+    for i, item_raw in enumerate(check.items(raw, "trust", "hardware_verified")):
+        where = f"trust.hardware_verified #{i + 1}"
+        item = check.obj(item_raw, where, "hardware_verified")
+        check.only(item, {"firmware", "report", "model"}, where)
+        report = check.text(item.get("report"), where, "report")
+        parts = Path(report).parts
+        check.expect(
+            report.endswith(".json")
+            and len(parts) == 3
+            and parts[0] == "evidence"
+            and ".." not in parts
+            and not Path(report).is_absolute(),
+            where,
+            "bad_report_path",
+            field="report",
+            value=shown(report),
+        )
+        model = None if item.get("model") is None else check.key(item["model"], where, "model")
+        claim = VerifiedFirmware(
+            firmware=check.text(item.get("firmware"), where, "firmware"), report=report, model=model
+        )
+        check.expect((model, claim.firmware) not in seen, where, "duplicate")
+        seen.add((model, claim.firmware))
+        claims.append(claim)
+    return tuple(claims)
+
+
+def _parse_trust(raw: Any, check: Check) -> Trust:
     trust = check.obj(raw, "trust", "trust")
+    check.only(trust, TRUST_FIELDS, "trust")
     rung = Rung(check.choice(trust.get("rung"), [r.value for r in Rung], "trust", "rung"))
     evidence_raw = check.obj(trust.get("evidence", {}), "trust", "evidence")
     evidence = {
         str(k): tuple(str(t) for t in check.items(v, "trust", f"evidence.{k}"))
         for k, v in evidence_raw.items()
     }
+    verified = _parse_verified(trust.get("hardware_verified", []), check)
     for earned in list(Rung)[1 : rung.level + 1]:
-        check.expect(
-            bool(evidence.get(earned.value)), "trust", "no_evidence", value=rung, field=earned
-        )
-    return rung, evidence, str(trust.get("scope", ""))
+        # Hardware is proven by verification reports of real boxes, the rest by tests.
+        backed = bool(verified) if earned is Rung.HARDWARE_VERIFIED else bool(evidence.get(earned))
+        check.expect(backed, "trust", "no_evidence", value=rung, field=earned)
+    check.expect(
+        not verified or rung is Rung.HARDWARE_VERIFIED,
+        "trust",
+        "verified_below_rung",
+        value=rung,
+    )
+    return Trust(
+        rung=rung, evidence=evidence, scope=str(trust.get("scope", "")), hardware_verified=verified
+    )
 
 
 def parse_map(data: Any, path: Path) -> RegisterMap:
@@ -431,7 +516,7 @@ def parse_map(data: Any, path: Path) -> RegisterMap:
     document = check.obj(top["document"], "document", "document")
     for name in ("file", "revision"):
         check.need(document, name, "document")
-    rung, evidence, scope = _parse_trust(top["trust"], check)
+    trust = _parse_trust(top["trust"], check)
     variants = _parse_variants(top["variants"], check, family)
     safe: list[SafeRange] = []
     for i, item_raw in enumerate(check.items(top.get("safe_ranges", []), "map", "safe_ranges")):
@@ -470,22 +555,47 @@ def parse_map(data: Any, path: Path) -> RegisterMap:
                           255 if name == "unit_id" else 65535)  # fmt: skip
     behaviour = parse_behaviour(top, check, points)
     simulate = dict(check.obj(top.get("simulate", {}), "simulate", "simulate"))
+    dhcp_hostnames = _parse_discovery(top.get("discovery", {}), check)
     return RegisterMap(
         family=family,
         title=check.text(top["title"], "map", "title"),
         manufacturer=str(top.get("manufacturer") or family.title()),
         source=path,
         document={str(k): str(v) for k, v in document.items()},
-        rung=rung,
-        evidence=evidence,
-        scope=scope,
+        rung=trust.rung,
+        evidence=trust.evidence,
+        scope=trust.scope,
+        hardware_verified=trust.hardware_verified,
         defaults=defaults,
         variants=variants,
         safe_ranges=tuple(safe),
         points=tuple(points),
         behaviour=behaviour,
         simulate=simulate,
+        dhcp_hostnames=dhcp_hostnames,
     )
+
+
+def _parse_discovery(raw: Any, check: Check) -> tuple[str, ...]:
+    """``discovery``: how the box announces itself, with the document that says so.
+
+    ``dhcp`` lists host name patterns (fnmatch, lower case as Home Assistant
+    compares them); ``doc`` quotes the evidence.
+    """
+    section = check.obj(raw, "discovery", "discovery")
+    check.only(section, {"dhcp", "doc"}, "discovery")
+    if section:
+        check.text(section.get("doc"), "discovery", "doc")
+    patterns: list[str] = []
+    for i, item in enumerate(check.items(section.get("dhcp", []), "discovery", "dhcp")):
+        where = f"discovery dhcp #{i + 1}"
+        matcher = check.obj(item, where, "dhcp")
+        check.only(matcher, {"hostname"}, where)
+        pattern = check.text(matcher.get("hostname"), where, "hostname")
+        check.expect(pattern == pattern.lower(), where, "not_lower_case", field="hostname",
+                     value=shown(pattern))  # fmt: skip
+        patterns.append(pattern)
+    return tuple(patterns)
 
 
 def _check_points(points: list[Point], check: Check) -> None:
@@ -558,6 +668,7 @@ __all__ = [
     "SafeRange",
     "Tier",
     "Variant",
+    "VerifiedFirmware",
     "WriteSpec",
     "load_map",
     "load_map_file",

@@ -59,14 +59,41 @@ class Desired:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ChargerEvent:
+    """Something the box announced in one refresh (a card presented), with its values."""
+
+    key: str
+    connector: int | None
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerificationStatus:
+    """Where the check of the box against its register map stands.
+
+    ``state``: ``not_run``, ``running``, then the verdict (``confirmed``,
+    ``contradicted``, ``incomplete``) or ``failed`` (the run itself broke off).
+    """
+
+    state: str = "not_run"
+    progress: float = 0.0  # percent of the run done
+    confirmed: int = 0
+    contradicted: int = 0
+    not_observed: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
 class Snapshot:
     """Every decoded point after a refresh, the derived values, and the desired state."""
 
     values: Mapping[str, Any]
     failed: frozenset[str] = frozenset()
+    codes: Mapping[str, int] = field(default_factory=dict)  # raw numbers of mapped points
     time: float = 0.0
     desired: Mapping[int | None, Desired] = field(default_factory=dict)
     pending: frozenset[int | None] = frozenset()  # connectors with a limit write held back
+    events: tuple[ChargerEvent, ...] = ()  # announced by the refresh that made this snapshot
+    verification: VerificationStatus = field(default_factory=VerificationStatus)
 
     def get(self, key: str, connector: int | None = None) -> Any:
         return self.values.get(pid(key, connector))

@@ -11,6 +11,12 @@ Beside its points a map says, in its own sections:
 - ``keepalive``: what keeps the box from falling back (a write to an alive
   register, any traffic within a watchdog, or the limits written again);
 - ``phase_switch``, ``remote_lock``: optional controls;
+- ``commands``: named values of write-only command registers, sent only when
+  the user asks (a button each);
+- ``toggles``: a state the box reports (a bit or a flag) that is switched by
+  writing one command value for on and another for off;
+- ``events``: values whose change the box announces (a card presented), with
+  the values the announcement carries;
 - ``reboot``: a counter that only goes down when the box restarts.
 
 Each section builds a capability of the charger; a section that is absent is
@@ -23,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .mapcheck import Check
+from .mapcheck import Check, shown
 
 if TYPE_CHECKING:
     from .registers import Point
@@ -132,6 +138,35 @@ class LockSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CommandSpec:
+    """One command: a value written to a command register when the user asks."""
+
+    key: str
+    point: str
+    value: Any  # the point's named value (or a raw number)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToggleSpec:
+    """A state read from the box, switched by writing one command for on, another for off."""
+
+    key: str
+    state: str  # a bit, or a point read as true / false: true means on
+    point: str  # the command register
+    on: Any
+    off: Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventSpec:
+    """The box announces something when one of ``when`` changes, carrying ``data``."""
+
+    key: str
+    when: tuple[str, ...]
+    data: Mapping[str, str]  # name in the announcement -> point
+
+
+@dataclass(frozen=True, kw_only=True)
 class Behaviour:
     """Every behaviour section of a map."""
 
@@ -141,6 +176,9 @@ class Behaviour:
     keepalive: KeepaliveSpec | None = None
     phase_switch: PhaseSwitchSpec | None = None
     remote_lock: LockSpec | None = None
+    commands: tuple[CommandSpec, ...] = ()
+    toggles: tuple[ToggleSpec, ...] = ()
+    events: tuple[EventSpec, ...] = ()
     reboot_counters: tuple[str, ...] = ()
     strategy: str | None = None
 
@@ -359,6 +397,78 @@ def _remote_lock(raw: Any, refs: _Refs) -> LockSpec:
     )
 
 
+def _command_value(refs: _Refs, key: str, value: Any, where: str, name: str) -> Any:
+    """A command value (a named value of the point, or a raw number) every such point takes."""
+    check = refs.check
+    for point in (p for p in refs.points if p.key == key):
+        assert point.write is not None
+        raw = value
+        if point.values is not None and not isinstance(value, int):
+            raw = next((r for r, v in point.values.items() if v == value), None)
+        check.expect(
+            isinstance(raw, int) and not isinstance(raw, bool) and point.write.allows(raw),
+            where,
+            "not_a_command",
+            field=name,
+            value=shown(value),
+            allowed=point.id,
+        )
+    return value
+
+
+def _commands(raw: Any, refs: _Refs) -> tuple[CommandSpec, ...]:
+    check = refs.check
+    out: list[CommandSpec] = []
+    for key, spec_raw in check.obj(raw, "commands", "commands").items():
+        where = f"command `{key}`"
+        check.key(key, where, "commands")
+        spec = check.obj(spec_raw, where, key)
+        check.only(spec, {"point", "value", "doc"}, where)
+        point = refs.writable(check.need(spec, "point", where), where, "point")
+        value = _command_value(refs, point, check.need(spec, "value", where), where, "value")
+        out.append(CommandSpec(key=key, point=point, value=value))
+    return tuple(out)
+
+
+def _toggles(raw: Any, refs: _Refs) -> tuple[ToggleSpec, ...]:
+    check = refs.check
+    out: list[ToggleSpec] = []
+    for key, spec_raw in check.obj(raw, "toggles", "toggles").items():
+        where = f"toggle `{key}`"
+        check.key(key, where, "toggles")
+        spec = check.obj(spec_raw, where, key)
+        check.only(spec, {"state", "point", "on", "off", "doc"}, where)
+        point = refs.writable(check.need(spec, "point", where), where, "point")
+        out.append(
+            ToggleSpec(
+                key=key,
+                state=refs.readable(check.need(spec, "state", where), where, "state"),
+                point=point,
+                on=_command_value(refs, point, check.need(spec, "on", where), where, "on"),
+                off=_command_value(refs, point, check.need(spec, "off", where), where, "off"),
+            )
+        )
+    return tuple(out)
+
+
+def _events(raw: Any, refs: _Refs) -> tuple[EventSpec, ...]:
+    check = refs.check
+    out: list[EventSpec] = []
+    for key, spec_raw in check.obj(raw, "events", "events").items():
+        where = f"event `{key}`"
+        check.key(key, where, "events")
+        spec = check.obj(spec_raw, where, key)
+        check.only(spec, {"when", "data", "doc"}, where)
+        when = refs.many(check.need(spec, "when", where), where, "when")
+        check.expect(bool(when), where, "missing", field="when")
+        data = {
+            check.key(name, where, "data"): refs.readable(point, where, f"data.{name}")
+            for name, point in check.obj(spec.get("data", {}), where, "data").items()
+        }
+        out.append(EventSpec(key=key, when=when, data=data))
+    return tuple(out)
+
+
 def parse_behaviour(top: Mapping[str, Any], check: Check, points: Sequence[Point]) -> Behaviour:
     """Build the behaviour sections of a map (its points already parsed)."""
     refs = _Refs(check, points)
@@ -375,6 +485,9 @@ def parse_behaviour(top: Mapping[str, Any], check: Check, points: Sequence[Point
         keepalive=_keepalive(top["keepalive"], refs) if "keepalive" in top else None,
         phase_switch=_phase_switch(top["phase_switch"], refs) if "phase_switch" in top else None,
         remote_lock=_remote_lock(top["remote_lock"], refs) if "remote_lock" in top else None,
+        commands=_commands(top["commands"], refs) if "commands" in top else (),
+        toggles=_toggles(top["toggles"], refs) if "toggles" in top else (),
+        events=_events(top["events"], refs) if "events" in top else (),
         reboot_counters=tuple(reboot),
         strategy=None if strategy is None else check.key(strategy, "map", "strategy"),
     )
