@@ -812,6 +812,23 @@ async def test_close_interrupts_a_waiting_request(fault_server: FaultServer) -> 
 
 
 @pytest.mark.asyncio
+async def test_close_is_not_taken_for_a_reset_connection(fault_server: FaultServer) -> None:
+    """close() (a reopen asked for) while a request waits on a connection opened before it:
+    the request fails and does not open a new connection that close() would then drop."""
+    transport = ModbusTransport(HOST, fault_server.port, UNIT, timeout=SAFE_TIMEOUT)
+    assert await transport.read(Table.INPUT, 0, 1) == [1000]
+    fault_server.mode = "silent"
+    request = asyncio.create_task(transport.read(Table.INPUT, 0, 1))
+    await fault_server.wait_for("received", 2)
+
+    await asyncio.wait_for(transport.close(), GUARD)
+    with pytest.raises(ChargerConnectionError):
+        await asyncio.wait_for(request, GUARD)
+    assert not transport.connected
+    assert fault_server.accepted == 1
+
+
+@pytest.mark.asyncio
 async def test_cancelled_request_drops_the_connection(fault_server: FaultServer) -> None:
     transport = ModbusTransport(HOST, fault_server.port, UNIT, timeout=SAFE_TIMEOUT)
     fault_server.mode = "silent"

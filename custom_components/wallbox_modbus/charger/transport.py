@@ -162,7 +162,8 @@ class ModbusTransport:
     router forgetting it) is found dead only when a request goes out on it:
     such a request is sent once more on a new connection.  Every request is a
     read or a write of register values, so sending it twice changes nothing.
-    A connection lost on a request of its own is an error at once.
+    A connection lost on a request of its own, or closed by close(), is an
+    error at once.
     """
 
     def __init__(
@@ -196,6 +197,7 @@ class ModbusTransport:
         self._client: AsyncModbusTcpClient | None = None
         # Resolved when the current connection is lost or close() is called.
         self._interrupted: asyncio.Future[None] | None = None
+        self._closing = 0  # close() calls under way: a lost connection is not sent again
         self._backoff = backoff_initial
         self._retry_at: float | None = None
 
@@ -221,10 +223,14 @@ class ModbusTransport:
 
         A request waiting for its reply is interrupted with ChargerConnectionError.
         """
-        if self._interrupted is not None and not self._interrupted.done():
-            self._interrupted.set_result(None)
-        async with self._lock:
-            await self._drop()
+        self._closing += 1
+        try:
+            if self._interrupted is not None and not self._interrupted.done():
+                self._interrupted.set_result(None)
+            async with self._lock:
+                await self._drop()
+        finally:
+            self._closing -= 1
 
     async def read(self, table: Table, address: int, count: int) -> list[int]:
         """Read count registers from table, starting at address (FC04 / FC03)."""
@@ -423,7 +429,7 @@ class ModbusTransport:
                 try:
                     response = await self._send(client, call, sent=sent, write=write)
                 except _ConnectionLostError as err:
-                    if attempt == 1 and reused:
+                    if attempt == 1 and reused and not self._closing:
                         _LOGGER.debug("%r: %s; sending again on a new connection", self, err)
                         continue
                     raise
