@@ -56,6 +56,7 @@ if str(ROOT) not in sys.path:
 from tests.e2e.ha_rig import ALL_MODELS, Entity, HaRig, Ws, percentile  # noqa: E402
 
 TIMEOUT_KEYS = ("failsafe_timeout", "watchdog_timeout", "fallback_timeout")
+SHORT_CALLS = 200  # CI: about two minutes with the quiet period
 QUIET = 45.0  # s without calls before comparing: held-back writes (20 s) and a poll go out
 UNTRANSLATED_OK = {"invalid_format"}  # Home Assistant's own schema errors
 
@@ -341,11 +342,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--long-pauses", type=float, default=0.03, help="share of pauses of 2-25 s between calls"
     )
-    parser.add_argument("--short", action="store_true", help="300 calls: what CI runs")
+    parser.add_argument("--short", action="store_true", help=f"{SHORT_CALLS} calls: what CI runs")
     parser.add_argument("--models", nargs="*", default=list(ALL_MODELS))
     parser.add_argument("--config-dir", type=Path, default=None, help="kept after the run")
     args = parser.parse_args(argv)
-    calls = 300 if args.short else args.calls
+    calls = SHORT_CALLS if args.short else args.calls
     config_dir = args.config_dir or Path(tempfile.mkdtemp(prefix="wallbox-fuzz-")) / "config"
     print(f"fuzz: {calls} calls, seed {args.seed}, models {' '.join(args.models)}")
     print(f"Home Assistant config and log: {config_dir}", flush=True)

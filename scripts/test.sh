@@ -95,9 +95,16 @@ PM=$(ensure_pymodbus 3.13.1)
 run "benchmark" "$PM/bin/python" scripts/bench_planner.py
 
 if [ $QUICK = 0 ]; then
+  # Side by side (each its own Home Assistant and simulators): about 3 minutes in all.
   step "fuzz and soak, short modes (scripts/fuzz.py --short, scripts/soak.py --short)"
-  run "fuzz" "$HA2025/bin/python" scripts/fuzz.py --short
-  run "soak" "$HA2025/bin/python" scripts/soak.py --short
+  SHORTS=$(mktemp -d)
+  "$HA2025/bin/python" scripts/fuzz.py --short >"$SHORTS/fuzz.txt" 2>&1 &
+  FUZZ_PID=$!
+  "$HA2025/bin/python" scripts/soak.py --short >"$SHORTS/soak.txt" 2>&1 &
+  SOAK_PID=$!
+  run "fuzz" wait $FUZZ_PID
+  run "soak" wait $SOAK_PID
+  cat "$SHORTS/fuzz.txt" "$SHORTS/soak.txt"
 fi
 
 step "summary"
