@@ -9,7 +9,10 @@
 #   4. the browser end-to-end tests (headless Chromium, real Home Assistant) on
 #      2025.4.4 and on 2026.11.0 (what users run; Python 3.14 chroot)
 #   5. the planner benchmark (prints figures; asserts nothing about speed)
-# Usage: scripts/test.sh [--quick]   (--quick: one pymodbus version, no chroot, no browser)
+#   6. the fuzz and the soak in their short modes (real Home Assistant, six simulated
+#      boxes; each fails on any invariant that is not zero)
+# Usage: scripts/test.sh [--quick]   (--quick: one pymodbus version, no chroot, no browser,
+#                                     no fuzz or soak)
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -37,7 +40,8 @@ set +e
 step "lint: ruff + mypy"
 run ruff "$HA2025/bin/ruff" check custom_components simulators tests scripts
 run ruff-format "$HA2025/bin/ruff" format --check custom_components simulators tests scripts
-run mypy "$HA2025/bin/mypy" --strict custom_components/wallbox_modbus simulators
+run mypy "$HA2025/bin/mypy" --strict custom_components/wallbox_modbus simulators \
+  scripts/fuzz.py scripts/soak.py
 
 versions=("${PYMODBUS_MATRIX[@]}")
 [ $QUICK = 1 ] && versions=(3.13.1)
@@ -90,6 +94,19 @@ fi
 step "planner benchmark"
 PM=$(ensure_pymodbus 3.13.1)
 run "benchmark" "$PM/bin/python" scripts/bench_planner.py
+
+if [ $QUICK = 0 ]; then
+  # Side by side (each its own Home Assistant and simulators): about 3 minutes in all.
+  step "fuzz and soak, short modes (scripts/fuzz.py --short, scripts/soak.py --short)"
+  SHORTS=$(mktemp -d)
+  "$HA2025/bin/python" scripts/fuzz.py --short >"$SHORTS/fuzz.txt" 2>&1 &
+  FUZZ_PID=$!
+  "$HA2025/bin/python" scripts/soak.py --short >"$SHORTS/soak.txt" 2>&1 &
+  SOAK_PID=$!
+  run "fuzz" wait $FUZZ_PID
+  run "soak" wait $SOAK_PID
+  cat "$SHORTS/fuzz.txt" "$SHORTS/soak.txt"
+fi
 
 step "summary"
 "$HA2025/bin/python" - "$RESULTS" <<'PY'

@@ -244,7 +244,16 @@ class AmperfiedSimulator(WallboxSimulator):
         if watchdog and last is not None and not self.timeout_mode and now - last > watchdog:
             self.timeout_mode = True
             self.timeout_events += 1
-            self.events.append("timeout mode on")
+            self.lapse(now, "timeout mode on")
+
+    def keepalive_timeout(self) -> float | None:
+        return float(self.bank.get("watchdog_timeout")) or None
+
+    def last_keepalive(self) -> float | None:
+        return self.bank.last_transaction
+
+    def fallen_back(self) -> bool:
+        return self.timeout_mode
 
     def limit(self, connector: int) -> float:
         if self.bank.get("remote_lock") == "locked" or self.bank.get("external_lock") == "locked":

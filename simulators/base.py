@@ -102,6 +102,8 @@ class WallboxSimulator:
         self.bank.before_request = self.update
         self.server.before_accept = self.update
         self.events: list[str] = []
+        # clock() of each time the box fell back for want of a keepalive
+        self.lapses: list[float] = []
         self._set_up = False
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -195,6 +197,25 @@ class WallboxSimulator:
 
     def check_timers(self, now: float) -> None:
         """Family hook: watchdogs and delayed state changes."""
+
+    # ------------------------------------------------------------ keepalive, as the box sees it
+
+    def keepalive_timeout(self) -> float | None:
+        """Family hook: seconds the box waits for its master before falling back (None: off)."""
+        return None
+
+    def last_keepalive(self) -> float | None:
+        """Family hook: clock() of the last request that served the box's timer."""
+        return None
+
+    def fallen_back(self) -> bool:
+        """Family hook: the box is in its fallback state (failsafe, time-out mode, ...)."""
+        return False
+
+    def lapse(self, now: float, event: str) -> None:
+        """The box fell back because its master was silent for longer than its timeout."""
+        self.lapses.append(now)
+        self.events.append(event)
 
     def energy_counted(self, wh: float) -> None:
         """Family hook: energy that just flowed (counters of its own)."""

@@ -61,7 +61,16 @@ class CompleoSimulator(WallboxSimulator):
         if timeout and not self.fallback and now - self._last_write > timeout:
             self.fallback = True
             self.fallback_events += 1
-            self.events.append("fallback on")
+            self.lapse(now, "fallback on")
+
+    def keepalive_timeout(self) -> float | None:
+        return float(self.bank.raw("fallback_timeout")) or None
+
+    def last_keepalive(self) -> float | None:
+        return self._last_write
+
+    def fallen_back(self) -> bool:
+        return self.fallback
 
     def limit(self, connector: int) -> float:
         bank = self.bank

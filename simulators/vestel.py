@@ -78,10 +78,19 @@ class VestelSimulator(WallboxSimulator):
             self._last_alive = now  # the failsafe clock starts again with the next client
             self.failsafe = True
             self.failsafe_events += 1
-            self.events.append("failsafe on")
+            self.lapse(now, "failsafe on")
             self._refuse_until = now + REFUSE_AFTER_FAILSAFE
             self.server.faults.refuse_connections = True
             self.drop_connections()
+
+    def keepalive_timeout(self) -> float | None:
+        return float(self.bank.raw("failsafe_timeout")) or None
+
+    def last_keepalive(self) -> float | None:
+        return self._last_alive
+
+    def fallen_back(self) -> bool:
+        return self.failsafe
 
     def limit(self, connector: int) -> float:
         if self.failsafe:

@@ -179,7 +179,9 @@ def wallbox_command[F: Callable[..., Coroutine[Any, Any, None]]](func: F) -> F:
                 },
             ) from err
         except BusyError as err:
-            raise HomeAssistantError(
+            # Asked too soon (a phase switch still under way): usage, not a failure
+            # of the box, so no traceback in the log.
+            raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="busy",
                 translation_placeholders={"error": str(err)},

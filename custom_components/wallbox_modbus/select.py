@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .charger import PhaseSwitch
@@ -72,7 +72,7 @@ class WallboxSelectEntity(WallboxEntity, SelectEntity):
         """Refuse while a previous change is in progress, else make the choice."""
         wait = self._switch.wait(self.snapshot.values)
         if wait > 0:
-            raise HomeAssistantError(
+            raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="phase_switch_busy",
                 translation_placeholders={"seconds": f"{wait:.0f}"},

@@ -207,3 +207,5 @@ def test_byte_pair() -> None:
     point = _point("byte_pair", count=1)
     assert decode(point, [(13 << 8) | 1]) == "13.1"
     assert encode(point, "13.1") == [(13 << 8) | 1]
+    with pytest.raises(ValueError, match="two bytes"):
+        encode(point, "256.1")

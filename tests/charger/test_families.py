@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from custom_components.wallbox_modbus.charger import (
     ChargerConnectionError,
     InvalidValueError,
     LayoutTooOldError,
+    ModbusExceptionError,
     ModbusTransport,
     WrongModelError,
 )
@@ -57,13 +59,14 @@ async def make() -> AsyncIterator[Factory]:
         identify: bool = True,
         sim_kwargs: dict[str, Any] | None = None,
         port: int = 0,
+        request_timeout: float = 1.0,
     ) -> tuple[WallboxSimulator, Charger]:
         extra: dict[str, Any] = {"clock": clock} if clock else {}
         sim = SIMULATORS[sim_model](port=port, **extra, **(sim_kwargs or {}))
         await sim.start()
         model = MODELS[charger_model or sim_model]
         transport = ModbusTransport(
-            "127.0.0.1", sim.port, 255, timeout=1.0, backoff_initial=0, **extra
+            "127.0.0.1", sim.port, 255, timeout=request_timeout, backoff_initial=0, **extra
         )
         charger = Charger(transport, model, **extra)
         started.append((sim, charger))
@@ -408,6 +411,27 @@ async def test_compleo_rejects_bad_settings(make: Factory) -> None:
     assert writes(sim) == [(3, [37])]
 
 
+@pytest.mark.parametrize(
+    ("model", "key", "off_step", "on_step"),
+    [
+        ("compleo_solo", "fallback_timeout", 0.001, 0.0),  # would have switched it off
+        ("vestel_evc04", "failsafe_current", 6.001, 6.000000000001),
+        ("amperfied_home", "failsafe_current", 6.05, 6.1),
+        ("amperfied_home", "watchdog_timeout", 5.0005, 5.001),
+    ],
+)
+async def test_a_fraction_of_a_step_is_refused_not_rounded(
+    make: Factory, model: str, key: str, off_step: float, on_step: float
+) -> None:
+    sim, charger = await make(model)
+    await charger.refresh(slow=True)
+    with pytest.raises(InvalidValueError):
+        await charger.write_setting(key, off_step)
+    await charger.write_setting(key, on_step)
+    pt = charger.point(key)
+    assert writes(sim, pt.address) == [round(on_step / pt.scale)]
+
+
 async def test_compleo_duo_station_maximum_follows_the_connectors(make: Factory) -> None:
     _, charger = await make("compleo_duo")
     snap = await charger.refresh(slow=True)
@@ -502,6 +526,52 @@ async def test_power_limit_set_as_power(make: Factory) -> None:
 # ---------------------------------------------------------------- pause / resume
 
 
+async def test_a_power_below_6_a_on_three_phases_stays_what_was_set(make: Factory) -> None:
+    """1400 W (6 A for a car on one phase) set as a power: rewritten by the keepalive,
+    applied again after a reconnect and on resume as 1400 W, never raised to 4200 W."""
+    clock = FakeClock()
+    sim, charger = await make("compleo_solo", clock=clock)
+    await charger.write_setting("fallback_timeout", 30)
+    await charger.refresh(slow=True)
+    await charger.set_limit_power(1400, 1)
+    for _ in range(4):  # the keepalive writes the limits again every 10 s
+        due = charger.next_due()
+        assert due is not None
+        clock.now = due.at
+        await charger.run_due()
+    sim.drop_connections()
+    await charger.refresh(slow=True)  # reconnects: the wishes are applied again
+    await charger.pause(1)
+    await charger.resume(1)
+    assert set(writes(sim, 256)) == {14, 0}
+    assert charger.reconciler.adopted == 0
+    assert charger.desired[1].limit == charger.limit(1).amps_of(14)
+
+
+@pytest.mark.parametrize("amps", [6, 10, 16])
+async def test_a_car_on_one_phase_gets_the_current_asked_not_the_power(
+    make: Factory, amps: float, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The limit is written for three phases until the car is seen charging on one: then
+    the same current is written again as one phase's power, not the power taken over."""
+    sim, charger = await make("compleo_solo")
+    sim.plug(1, phases=1, max_current=32)
+    await charger.refresh(slow=True)
+    await charger.set_charging_current(amps, 1)
+    with caplog.at_level(logging.INFO):
+        for _ in range(3):
+            await charger.refresh(slow=True)
+    assert charger.desired[1].limit == amps
+    drawn, phases, _ = sim.measured(1)
+    assert phases == 1 and amps <= drawn < amps + 0.5  # rounded up to 100 W, never less
+    assert writes(sim, 256)[-1] == math.ceil(amps * 230 / 100)
+    assert charger.reconciler.adopted == 0
+    assert [r.getMessage() for r in caplog.records if "applied again" in r.getMessage()] == [
+        f"Compleo SOLO: the charging current {amps} A applied again (connector 1):"
+        " the car charges on 1 phase(s)"
+    ]
+
+
 async def test_vestel_pause_survives_the_6a_reset(make: Factory) -> None:
     sim, charger = await make("vestel_evc04")
     sim.plug(1)
@@ -522,6 +592,25 @@ async def test_vestel_pause_survives_the_6a_reset(make: Factory) -> None:
     await charger.resume()
     assert sim.bank.get("charging_current") == 12
     assert not charger.desired[None].paused
+
+
+async def test_vestel_pause_kept_when_a_car_leaves_and_one_comes_between_readings(
+    make: Factory,
+) -> None:
+    """5004 is read in the slow tier: the box's 6 A reset is seen only with the next car
+    already plugged in.  It is not taken over as a change made at the box."""
+    sim, charger = await make("vestel_evc04")
+    sim.plug(1)
+    await charger.refresh(slow=True)
+    await charger.pause()
+    await charger.refresh(slow=True)
+    sim.unplug(1)  # the box puts 5004 back to 6 A ...
+    sim.plug(1)  # ... and the next car comes before any refresh
+    await charger.refresh(slow=True)
+    assert sim.bank.get("charging_current") == 0
+    assert charger.desired[None].paused
+    assert charger.reconciler.adopted == 0
+    assert sim.measured(1)[0] == 0
 
 
 async def test_limit_set_while_paused_is_applied_on_resume(make: Factory) -> None:
@@ -608,7 +697,7 @@ async def test_amperfied_time_out_mode_then_limit_applied_again(make: Factory) -
     sim, charger = await make("amperfied_business", clock=clock)
     assert isinstance(sim, AmperfiedSimulator)
     sim.plug(1)
-    await charger.write_setting("watchdog_timeout", 4)
+    await charger.write_setting("watchdog_timeout", 5)
     await charger.refresh(slow=True)
     await charger.set_charging_current(12)
     clock.tick(25)  # nothing for longer than the watchdog (and the 20 s hold)
@@ -654,6 +743,27 @@ async def test_limit_changed_at_the_box_is_adopted(
     assert charger.desired[None].limit == 12
     assert charger.limit().shown(snap) == 12
     assert [r for r in caplog.records if "kept as the new setting" in r.getMessage()]
+
+
+@pytest.mark.parametrize(("raw", "amps"), [(42, 6.0), (43, 6.2), (69, 10.0), (220, 31.8)])
+async def test_power_set_at_the_box_is_adopted_as_the_amperes_that_give_it_back(
+    make: Factory, raw: int, amps: float, caplog: pytest.LogCaptureFixture
+) -> None:
+    """4200 W on three phases is kept as 6.0 A (4200 W again), not as 6.1 A (4300 W),
+    and adopted once: the wish and the box agree from then on."""
+    sim, charger = await make("compleo_solo")
+    await charger.refresh(slow=True)
+    await charger.set_charging_current(16, 1)
+    sim.bank.write(256, [raw])  # the box's own app
+    with caplog.at_level(logging.INFO):
+        for _ in range(3):
+            snap = await charger.refresh(slow=True)
+    limit = charger.limit(1)
+    assert charger.desired[1].limit == amps
+    assert limit.matches(amps, snap.values)
+    assert limit.shown(snap) == amps
+    assert writes(sim, 256) == [111]  # 16 A only; nothing written back
+    assert sum("kept as the new setting" in r.getMessage() for r in caplog.records) == 1
 
 
 async def test_pause_at_the_box_is_adopted(make: Factory) -> None:
@@ -734,6 +844,28 @@ async def test_amperfied_pause_is_never_held(make: Factory) -> None:
     assert writes(sim, 261) == [100, 0, 100]
 
 
+async def test_amperfied_resume_held_back_while_a_pause_is_sent_is_not_lost(
+    make: Factory,
+) -> None:
+    """Pause and resume at once: the pause goes out, the resume waits for the hold and
+    is written after it, although the pause's write finished after the resume came."""
+    clock = FakeClock()
+    sim, charger = await make("amperfied_business", clock=clock)
+    await charger.refresh(slow=True)
+    await charger.set_charging_current(10)
+    clock.tick(2)
+    await asyncio.gather(charger.pause(), charger.resume())
+    assert writes(sim, 261) == [100, 0]
+    assert charger.limit().pending_raw == 100
+    await charger.refresh(slow=True)
+    clock.tick(20)
+    assert (await charger.run_due()).wrote
+    await charger.refresh(slow=True)
+    assert writes(sim, 261) == [100, 0, 100]
+    assert charger.desired[None].paused is False
+    assert charger.reconciler.adopted == 0
+
+
 # ---------------------------------------------------------------- phase switch
 
 
@@ -761,6 +893,37 @@ async def test_solar_phase_switch_and_block(make: Factory) -> None:
     await charger.set_phases(3)
     assert sim.bank.get("phase_switch") == 3
     assert charger.desired[None].phases == 3
+
+
+async def test_solar_two_phase_switches_at_once_one_goes_out(make: Factory) -> None:
+    """1 and 3 asked for at once: the first is switched, the second refused as busy; the
+    wish is the box's, and nothing is taken over as set at the box afterwards."""
+    clock = FakeClock()
+    sim, charger = await make("amperfied_solar", clock=clock)
+    await charger.write_setting("watchdog_timeout", 0)
+    await charger.refresh(slow=True)
+    results = await asyncio.gather(
+        charger.set_phases(1), charger.set_phases(3), return_exceptions=True
+    )
+    assert results[0] is None and isinstance(results[1], BusyError)
+    assert writes(sim, 501) == [1]
+    for _ in range(12):
+        clock.tick(10)
+        await charger.refresh(slow=True)
+    assert sim.bank.get("phase_switch_state") == "1"
+    assert charger.desired[None].phases == 1
+    assert charger.reconciler.adopted == 0
+
+
+async def test_solar_a_failed_phase_switch_does_not_block_the_next(make: Factory) -> None:
+    sim, charger = await make("amperfied_solar")
+    await charger.refresh(slow=True)
+    sim.server.faults.write_exception = 4
+    with pytest.raises(ModbusExceptionError):
+        await charger.set_phases(1)
+    sim.server.faults.write_exception = None
+    await charger.set_phases(1)
+    assert writes(sim, 501) == [1]
 
 
 async def test_solar_phases_applied_again_after_a_reboot(make: Factory) -> None:
@@ -837,14 +1000,14 @@ async def test_without_keepalive_vestel_drops_socket_and_falls_back(make: Factor
 
 
 async def test_amperfied_watchdog_asks_for_polls(make: Factory) -> None:
-    """A 4 s watchdog is served by polls (data), every 4 / 3 s, never by other reads."""
+    """A 5 s watchdog is served by polls (data), every 5 / 3 s, never by other reads."""
     clock = FakeClock()
     sim, charger = await make("amperfied_business", clock=clock)
     assert isinstance(sim, AmperfiedSimulator)
-    await charger.write_setting("watchdog_timeout", 4)
+    await charger.write_setting("watchdog_timeout", 5)
     await charger.refresh(slow=True)
     assert charger.keepalive is not None
-    assert charger.keepalive.interval() == pytest.approx(4 / 3)
+    assert charger.keepalive.interval() == pytest.approx(5 / 3)
     reads = sim.server.stats.requests
     for _ in range(10):
         due = charger.next_due()
@@ -859,15 +1022,68 @@ async def test_amperfied_watchdog_asks_for_polls(make: Factory) -> None:
 
 async def test_a_short_watchdog_shortens_the_request_timeout(make: Factory) -> None:
     """A reply that does not come is given up within one watchdog interval, in time to retry."""
-    _, charger = await make("amperfied_business")
+    _, charger = await make("amperfied_business", request_timeout=5.0)
     await charger.refresh(slow=True)
-    assert charger.transport.timeout == 1.0  # watchdog 15 s: every 5 s, the configured 1 s
-    await charger.write_setting("watchdog_timeout", 2)
+    assert charger.transport.timeout == 5.0  # watchdog 15 s: every 5 s, the configured 5 s
+    await charger.write_setting("watchdog_timeout", 6)
     await charger.refresh(slow=True)
-    assert charger.transport.timeout == pytest.approx(2 / 3)
+    assert charger.transport.timeout == pytest.approx(6 / 3)
     await charger.write_setting("watchdog_timeout", 0)  # off: nothing to keep alive
     await charger.refresh(slow=True)
-    assert charger.transport.timeout == 1.0
+    assert charger.transport.timeout == 5.0
+
+
+@pytest.mark.parametrize(
+    ("model", "key", "too_short", "shortest"),
+    [("amperfied_home", "watchdog_timeout", 4.999, 5), ("compleo_solo", "fallback_timeout", 4, 5)],
+)
+async def test_timeouts_the_keepalive_cannot_serve_are_refused(
+    make: Factory, model: str, key: str, too_short: float, shortest: float
+) -> None:
+    """Off, or long enough for a keepalive every 1.5 s or slower: nothing shorter."""
+    sim, charger = await make(model)
+    await charger.refresh(slow=True)
+    for value in (1, 2.5, too_short):
+        with pytest.raises(InvalidValueError, match=f"allowed 0, {shortest}–"):
+            await charger.write_setting(key, value)
+    await charger.write_setting(key, shortest)
+    await charger.write_setting(key, 0)
+    address = charger.point(key).address
+    assert writes(sim, address) == [round(shortest / charger.point(key).scale), 0]
+    assert sim.bank.invalid_writes == []
+
+
+@pytest.mark.parametrize("seen_in_a_poll", [False, True])
+async def test_amperfied_shorter_watchdog_shortens_the_poll_rhythm_at_once(
+    make: Factory, seen_in_a_poll: bool
+) -> None:
+    """30 s -> 5 s, written here or at the box: the next poll within 5 / 3 s, no time-out."""
+    clock = FakeClock()
+    sim, charger = await make("amperfied_business", clock=clock)
+    assert isinstance(sim, AmperfiedSimulator) and charger.keepalive is not None
+    await charger.write_setting("watchdog_timeout", 30)
+    await charger.refresh(slow=True)
+    due = charger.next_due()
+    assert due is not None and due.poll
+    clock.now = due.at  # a poll asked for by the watchdog, the next one 10 s later
+    assert (await charger.run_due()).poll
+    await charger.refresh()
+    if seen_in_a_poll:
+        sim.bank.set("watchdog_timeout", 5.0)
+        await charger.refresh(slow=True)
+    else:
+        await charger.write_setting("watchdog_timeout", 5)
+    served = sim.bank.last_transaction
+    due = charger.next_due()
+    assert served is not None and due is not None
+    assert due.at <= served + 5 / 3 + 1e-9
+    for _ in range(8):
+        due = charger.next_due()
+        assert due is not None
+        clock.now = due.at
+        assert (await charger.run_due()).poll
+        await charger.refresh()
+    assert sim.timeout_events == 0
 
 
 async def test_compleo_keepalive_rewrites_limits(make: Factory) -> None:

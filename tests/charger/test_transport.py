@@ -9,6 +9,7 @@ connections.  Backoff is driven by an injected clock, never by sleeping.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import struct
 from collections.abc import AsyncIterator, Iterator
@@ -28,7 +29,11 @@ from custom_components.wallbox_modbus.charger.errors import (
     IllegalAddressError,
     ModbusExceptionError,
 )
-from custom_components.wallbox_modbus.charger.transport import ModbusTransport, TransportStats
+from custom_components.wallbox_modbus.charger.transport import (
+    PYMODBUS_LOGGER,
+    ModbusTransport,
+    TransportStats,
+)
 
 HOST = "127.0.0.1"
 UNIT = 7
@@ -525,11 +530,13 @@ async def test_box_dropping_the_connection_is_a_connection_error(
         with pytest.raises(ChargerConnectionError):
             await asyncio.wait_for(transport.read(Table.HOLDING, 3, 1), GUARD)
         assert not transport.connected
-        assert transport.stats.errors == 1
+        # sent on the old connection, then once more on a new one, which went too
+        assert transport.stats.errors == 2
+        assert fault_server.accepted == 2
 
         fault_server.mode = "answer"
         assert await transport.read(Table.HOLDING, 3, 2) == [1003, 1004]
-        assert fault_server.accepted == 2
+        assert fault_server.accepted == 3
         assert fault_server.max_active == 1
     finally:
         await transport.close()
@@ -548,6 +555,27 @@ async def test_write_on_dropped_connection_is_a_connection_error(
         await transport.write_register(1, 5)
         assert transport.stats.writes == 2
         assert transport.stats.registers_written == 1
+    finally:
+        await transport.close()
+
+
+@pytest.mark.asyncio
+async def test_request_on_a_connection_the_box_already_reset_goes_out_again(
+    fault_server: FaultServer,
+) -> None:
+    """The box resets an idle connection and the request goes out before we notice:
+    it is sent once more on a new connection instead of failing."""
+    transport = ModbusTransport(HOST, fault_server.port, UNIT, timeout=SAFE_TIMEOUT)
+    try:
+        await transport.write_register(1, 4)
+        for writer in list(fault_server._writers):
+            writer.transport.abort()  # no loop round in between: the client still sees it up
+        assert transport.connected
+        await transport.write_register(1, 5)
+        assert fault_server.function_codes == [6, 6]  # the second one on the new connection
+        assert fault_server.accepted == 2
+        assert fault_server.max_active == 1
+        assert transport.stats.errors == 1
     finally:
         await transport.close()
 
@@ -802,6 +830,23 @@ async def test_close_interrupts_a_waiting_request(fault_server: FaultServer) -> 
 
 
 @pytest.mark.asyncio
+async def test_close_is_not_taken_for_a_reset_connection(fault_server: FaultServer) -> None:
+    """close() (a reopen asked for) while a request waits on a connection opened before it:
+    the request fails and does not open a new connection that close() would then drop."""
+    transport = ModbusTransport(HOST, fault_server.port, UNIT, timeout=SAFE_TIMEOUT)
+    assert await transport.read(Table.INPUT, 0, 1) == [1000]
+    fault_server.mode = "silent"
+    request = asyncio.create_task(transport.read(Table.INPUT, 0, 1))
+    await fault_server.wait_for("received", 2)
+
+    await asyncio.wait_for(transport.close(), GUARD)
+    with pytest.raises(ChargerConnectionError):
+        await asyncio.wait_for(request, GUARD)
+    assert not transport.connected
+    assert fault_server.accepted == 1
+
+
+@pytest.mark.asyncio
 async def test_cancelled_request_drops_the_connection(fault_server: FaultServer) -> None:
     transport = ModbusTransport(HOST, fault_server.port, UNIT, timeout=SAFE_TIMEOUT)
     fault_server.mode = "silent"
@@ -817,3 +862,34 @@ async def test_cancelled_request_drops_the_connection(fault_server: FaultServer)
         assert fault_server.accepted == 2
     finally:
         await transport.close()
+
+
+@pytest.mark.asyncio
+async def test_failed_connects_leave_no_pymodbus_warning(
+    dead_port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """pymodbus warns "Failed to connect" on every attempt (3.8.3): for our requests that
+    is a failure the transport reports itself, so it stays out of the log but in our error."""
+    transport = ModbusTransport(HOST, dead_port, UNIT, timeout=FAULT_TIMEOUT, backoff_initial=0)
+    caplog.set_level(logging.DEBUG)
+    try:
+        for _ in range(3):
+            with pytest.raises(ChargerConnectionError, match="cannot connect"):
+                await transport.read(Table.INPUT, 0, 1)
+    finally:
+        await transport.close()
+    loud = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert loud == []
+    assert not [r for r in caplog.records if r.name.startswith("pymodbus")]
+    ours = [r.getMessage() for r in caplog.records if r.name.endswith(".transport")]
+    assert any("cannot connect: Failed to connect" in text for text in ours)
+
+
+@pytest.mark.asyncio
+async def test_pymodbus_logs_outside_our_requests_are_untouched(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Another user of pymodbus in the same process keeps its log lines."""
+    caplog.set_level(logging.WARNING)
+    logging.getLogger(PYMODBUS_LOGGER).warning("another integration's warning")
+    assert [r.getMessage() for r in caplog.records] == ["another integration's warning"]

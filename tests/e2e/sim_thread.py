@@ -142,6 +142,10 @@ class SimulatorThread:
         result: T = self._run(wrapper(), timeout)
         return result
 
+    def run(self, coro: Any, timeout: float = 30.0) -> Any:
+        """Run a coroutine on the simulators' loop (stop or start a server) and wait for it."""
+        return self._run(coro, timeout)
+
     def port(self, model: str) -> int:
         return self.sims[model].port
 

@@ -20,7 +20,7 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import HomeAssistant, State
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -280,7 +280,7 @@ async def test_phase_switch(
     assert state_of(hass, entity_id) == STATE_UNKNOWN
     assert state_of(hass, "sensor.amperfied_connect_solar_phase_switch_state") == "switching"
 
-    with pytest.raises(HomeAssistantError) as err:
+    with pytest.raises(ServiceValidationError) as err:
         await run_frozen(hass, select(hass, "3"))
     assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == "phase_switch_busy"
@@ -288,7 +288,7 @@ async def test_phase_switch(
 
     await tick(hass, freezer, 10)
     assert state_of(hass, entity_id) == "1"
-    with pytest.raises(HomeAssistantError) as err:
+    with pytest.raises(ServiceValidationError) as err:
         await run_frozen(hass, select(hass, "3"))
     assert err.value.translation_key == "phase_switch_busy"
 
@@ -307,7 +307,7 @@ async def test_phase_switch_refused_by_charger(
     """The charger's own refusal (BusyError) is translated too."""
     with (
         patch.object(Charger, "set_phases", side_effect=BusyError("busy")),
-        pytest.raises(HomeAssistantError) as err,
+        pytest.raises(ServiceValidationError) as err,
     ):
         await select(hass, "1")
     assert err.value.translation_domain == DOMAIN

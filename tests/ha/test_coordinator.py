@@ -21,6 +21,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.wallbox_modbus.charger import Charger, Keepalive
+from custom_components.wallbox_modbus.charger.keepalive import TrafficWatchdog
 from custom_components.wallbox_modbus.charger.registers import Tier
 from custom_components.wallbox_modbus.const import DOMAIN
 from custom_components.wallbox_modbus.diagnostics import async_get_config_entry_diagnostics
@@ -239,7 +240,7 @@ async def test_amperfied_watchdog_never_trips(
     entry = entry_for(sim, "amperfied_solar")
     with ExitStack() as stack:
         if not keepalive:
-            stack.enter_context(patch.object(Keepalive, "due", return_value=None))
+            stack.enter_context(patch.object(TrafficWatchdog, "due", return_value=None))
         await setup_frozen(hass, entry)
         for _ in range(60):  # one minute in steps of one second
             await tick(hass, freezer, 1)

@@ -62,6 +62,8 @@ def test_manifest_as_hassfest_wants_it() -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+", manifest["version"]), "HACS needs a version"
     assert manifest["documentation"].startswith("https://")
     assert manifest["issue_tracker"].startswith("https://")
+    # pymodbus logs come from our use of it: Home Assistant names the integration with them
+    assert manifest["loggers"] == ["custom_components.wallbox_modbus", "pymodbus"]
 
 
 def test_dhcp_matchers_are_the_maps_and_as_hassfest_wants_them() -> None:

@@ -227,12 +227,12 @@ async def test_amperfied_watchdog_timeout_mode(running: list[Any], clock: FakeCl
     sim, client = await start(running, "amperfied_business", clock=clock)
     assert isinstance(sim, AmperfiedSimulator)
     sim.plug(1)
-    await client.write_register(257, 4000)  # 4 s watchdog
+    await client.write_register(257, 5000)  # 5 s watchdog
     await client.write_register(262, 80)  # failsafe 8 A
     await client.write_register(261, 160)
-    clock.tick(3)
+    clock.tick(4)
     assert await client.read(INPUT, 6, 1) == [160]
-    clock.tick(5)
+    clock.tick(6)
     sim.update()  # time passes with no transaction
     assert sim.timeout_mode
     assert sim.limit(1) == 8.0
@@ -300,6 +300,33 @@ async def test_amperfied_rejects_limits_between_0_and_6a(running: list[Any]) -> 
     await client.write_register(261, 0)
     await client.write_register(261, 60)
     assert sim.bank.raw("charging_current") == 60
+
+
+async def test_writes_outside_the_valid_values_are_recorded(running: list[Any]) -> None:
+    """Outside the map's ranges: refused (exception 3); above a maximum the box reports
+    now: taken, but recorded.  Either way the write is in invalid_writes with its reason."""
+    sim, client = await start(running, "amperfied_home")
+    with pytest.raises(ModbusExceptionError):
+        await client.write_register(261, 161)
+    sim.bank.set("hw_max_current", 10)
+    await client.write_register(262, 120)  # failsafe 12 A above the 10 A of register 100
+    await client.write_register(261, 110)  # limit 11 A above register 100
+    await client.write_register(261, 100)  # 10 A: valid
+    found = [(w.point, w.raw, w.refused) for w in sim.bank.invalid_writes]
+    assert found == [
+        ("charging_current", 161, True),
+        ("failsafe_current", 120, False),
+        ("charging_current", 110, False),
+    ]
+    assert "above 100 (hw_max_current = 10)" in sim.bank.invalid_writes[1].why
+    assert "11 A outside 6-10 A" in sim.bank.invalid_writes[2].why
+
+
+async def test_compleo_station_maximum_follows_the_connector_count(running: list[Any]) -> None:
+    sim, client = await start(running, "compleo_solo")
+    await client.write_register(0, 220)
+    await client.write_register(3, 221)  # 22.1 kW: above one connector's 22 kW
+    assert [(w.point, w.raw) for w in sim.bank.invalid_writes] == [("fallback_power", 221)]
 
 
 # ---------------------------------------------------------------- Compleo

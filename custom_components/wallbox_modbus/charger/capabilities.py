@@ -18,8 +18,12 @@ from .codec import raw_of
 from .errors import BusyError, InvalidValueError
 from .reader import PointReader
 from .registers import Point, WriteSpec
-from .snapshot import ChargerEvent, Snapshot, pid
+from .snapshot import ChargerEvent, Desired, Snapshot, pid
 from .spec import CommandSpec, EventSpec, LimitSpec, LockSpec, PhaseSwitchSpec, ToggleSpec
+
+# A value is on a register's step when it is a whole number of steps up to float noise
+# (0.1 A x 61 = 6.1000000000000005); 0.001 s on a 1 s register is not, nor 6.001 A.
+ON_STEP = 1e-6
 
 
 def ceiling_of(point: Point, values: Mapping[str, Any]) -> int | None:
@@ -82,7 +86,7 @@ class Setting:
         except (TypeError, ValueError, OverflowError) as err:
             raise InvalidValueError(point.id, value, self.describe(values)) from err
         if point.values is None and not math.isclose(
-            raw * point.scale, float(value), rel_tol=0, abs_tol=point.scale / 1000
+            raw * point.scale, float(value), rel_tol=0, abs_tol=point.scale * ON_STEP
         ):
             raise InvalidValueError(point.id, value, self.describe(values))
         if not self.write_spec.allows(raw, ceiling_of(point, values)):
@@ -120,7 +124,9 @@ class CurrentLimit:
         self._clock = clock
         self.is_power = spec.power is not None
         self._phases: int | None = None
+        self.relearned = False  # the phase count changed since the wish was last written
         self.pending_raw: int | None = None
+        self._held = 0  # values held back so far
         self.last_write: float | None = None
 
     # ------------------------------------------------------------------ conversions
@@ -135,7 +141,11 @@ class CurrentLimit:
         return self._phases or self.spec.power.phases
 
     def learn(self, values: Mapping[str, Any]) -> None:
-        """While charging, count the phases that carry current."""
+        """While charging, count the phases that carry current.
+
+        When the count changes, the same power is another current: ``relearned``
+        says so until the wish is written again with the new count.
+        """
         power = self.spec.power
         if power is None or not power.learn_from:
             return
@@ -147,6 +157,8 @@ class CurrentLimit:
             if (values.get(pid(key, self.connector)) or 0) >= power.in_use
         )
         if in_use in (1, 2, 3):
+            if in_use != self.phases():
+                self.relearned = True
             self._phases = in_use
 
     def _watts_per_amp(self) -> float:
@@ -176,23 +188,35 @@ class CurrentLimit:
         """Amperes -> the raw register value (not checked against the range)."""
         scale = self.point.scale
         if self.is_power:
-            raw = math.ceil(round(amps * self._watts_per_amp() / scale, 6))
+            raw = self._power_raw(amps)
             assert self.point.write is not None
             top = self.point.write.bounds(self.ceiling(self._reader.values))[1]
             return min(raw, top)  # rounding up stops at the box's maximum
         raw = round(amps / scale)
-        if not math.isclose(raw * scale, amps, rel_tol=0, abs_tol=scale / 1000):
+        if not math.isclose(raw * scale, amps, rel_tol=0, abs_tol=scale * ON_STEP):
             raise InvalidValueError(self.limit_id, amps, f"steps of {_fmt(scale)} A")
         return raw
 
     def amps_of(self, raw: int) -> float:
-        """The raw register value -> amperes (0 while paused)."""
+        """The raw register value -> amperes (0 while paused).
+
+        A power: the highest value on the limit's step that gives this raw value
+        back (4200 W on three phases: 6.0 A, not 6.1 A, which is 4300 W), so that
+        a limit set at the box and taken over as the wish is the box's value.
+        """
         if raw == self.spec.pause:
             return 0.0
         value = raw * self.point.scale
-        if self.is_power:
-            return round(value / self._watts_per_amp(), 1)
-        return round(float(value), 6)
+        if not self.is_power:
+            return round(float(value), 6)
+        exact = self.amps_exact(raw)
+        step = self.spec.step
+        on_step = round(math.floor(round(exact / step, 6)) * step, 6)
+        return on_step if self._power_raw(on_step) == raw else exact
+
+    def _power_raw(self, amps: float) -> int:
+        """Amperes -> the power register's raw value, rounded up to its step."""
+        return math.ceil(round(amps * self._watts_per_amp() / self.point.scale, 6))
 
     def amps_exact(self, raw: int) -> float:
         """The amperes a raw value stands for, floored to 1 mA (raw_for gives raw back)."""
@@ -251,6 +275,30 @@ class CurrentLimit:
         low, high = self.range(values)
         return min(max(amps, low), high)
 
+    def target(self, wish: Desired, values: Mapping[str, Any]) -> tuple[float, int] | None:
+        """The amperes and raw value that put the box at a wish (None: nothing valid).
+
+        Paused: the pause value.  A current: the wish within the range the box
+        takes now (a cable or a box maximum may have come down under it).  A
+        power: the wish's power, checked against the power register's range
+        only, since it may have been set as a power below 6 A on three phases
+        (1400 W for a car on one phase); no limit: the highest the box takes.
+        """
+        if wish.paused:
+            return 0.0, self.spec.pause
+        amps = wish.limit or self.range(values)[1]
+        if self.is_power:
+            raw = self.raw_for(amps)
+            assert self.point.write is not None
+            if raw == self.spec.pause or not self.point.write.allows(raw, self.ceiling(values)):
+                return None
+            return self.amps_of(raw), raw
+        amps = self.clamp(amps, values)
+        try:
+            return amps, self.check(amps, values)
+        except InvalidValueError:
+            return None
+
     # ------------------------------------------------------------------ what to show
 
     def shown(self, snapshot: Snapshot) -> float | None:
@@ -281,14 +329,17 @@ class CurrentLimit:
     async def write(self, raw: int) -> bool:
         """Write a raw limit now, or hold it back (the last one wins); True if written.
 
-        A held-back value stays pending until a write of it succeeds.
+        A held-back value stays pending until a write of it succeeds; a pause
+        supersedes it, but only one held back before the pause went out.
         """
         if raw != self.spec.pause and self.hold_left() > 0:
             self.pending_raw = raw
+            self._held += 1
             return False
+        held = self._held
         await self._reader.write(self.point, raw)
-        if raw in (self.pending_raw, self.spec.pause):
-            self.pending_raw = None
+        if held == self._held and raw in (self.pending_raw, self.spec.pause):
+            self.pending_raw = None  # nothing newer was held back while this one was sent
         self.last_write = self._clock()
         return True
 
@@ -370,11 +421,18 @@ class PhaseSwitch:
         return raw_of(self.point, (self.point.values or {}).get(int(text), int(text)))
 
     async def write(self, option: str | int) -> None:
+        """Switch; a second switch asked for while the first is on the wire is refused too
+        (the box would ignore it inside its block, and the wish would not be the box's)."""
         raw = self.raw_for(option)
         wait = self.wait(self._reader.values)
         if wait > 0:
             raise BusyError(f"a phase switch is in progress; try again in {wait:.0f} s")
-        await self._reader.write(self.point, raw)
+        previous, self.last_switch = self.last_switch, self._clock()
+        try:
+            await self._reader.write(self.point, raw)
+        except BaseException:
+            self.last_switch = previous  # not switched: the next one may go at once
+            raise
         self.last_switch = self._clock()
 
 

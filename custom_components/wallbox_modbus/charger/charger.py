@@ -275,7 +275,7 @@ class Charger:
         if raw == limit.spec.pause:
             await self.pause(connector)
             return
-        self.desired.update(connector, limit=limit.amps_exact(raw), paused=False)
+        self.desired.update(connector, limit=limit.amps_of(raw), paused=False)
         await limit.write(raw)
 
     async def pause(self, connector: int | None = None) -> None:
@@ -292,9 +292,10 @@ class Charger:
     async def resume(self, connector: int | None = None) -> None:
         """Charge again at the last limit (the highest allowed if none is known)."""
         limit = self.limit(connector)
-        wish = self.desired[connector]
-        amps = limit.clamp(wish.limit or limit.range(self.values)[1], self.values)
-        raw = limit.check(amps, self.values)
+        target = limit.target(self.desired[connector].with_(paused=False), self.values)
+        if target is None:
+            raise InvalidValueError(limit.limit_id, None, limit.describe(self.values))
+        amps, raw = target
         self.desired.update(connector, paused=False, limit=amps)
         await limit.write(raw)
 
@@ -391,10 +392,11 @@ class Charger:
         wrote = False
         for connector, limit in self.limits.items():
             wish = self.desired[connector]
-            if wish.known and not self.reconciler.held:
-                amps = 0.0 if wish.paused else limit.clamp(wish.limit or 0, self.values)
-                raw = limit.spec.pause if amps == 0 else limit.raw_for(amps)
-            else:
+            held = self.reconciler.held
+            target = limit.target(wish, self.values) if wish.known and not held else None
+            if target is not None:
+                raw = target[1]
+            else:  # on hold, nothing asked yet, or nothing valid to write: what it holds
                 observed = limit.observed_raw(self.values)
                 if observed is None:
                     continue

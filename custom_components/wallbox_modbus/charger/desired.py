@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .capabilities import CurrentLimit, PhaseSwitch
-from .errors import ChargerError, InvalidValueError
+from .errors import ChargerError
 from .snapshot import Desired, pid
 
 _LOGGER = logging.getLogger(__name__)
@@ -195,22 +195,37 @@ class Reconciler:
         if limit.pending_raw is not None or limit.writing():
             self._deferred = True
             return False  # a held-back write brings the box there, or one is under way
-        target = 0.0 if wish.paused else limit.clamp(wish.limit or limit.range(values)[1], values)
+        target = limit.target(wish, values)
         reset = limit.spec.resets_when_unplugged
         disrupted = reason is not None
         if reason is None and arrived and reset is not None:
             reason = "a vehicle was plugged in (the box resets its limit while none is)"
+        if reason is None and limit.relearned and not wish.paused:
+            # The same power is another current on another phase count: not a change
+            # made at the box, but our wish to be written again in the new count.
+            reason = f"the car charges on {limit.phases()} phase(s)"
         if reason is not None:
-            applied = await self._apply(connector, limit, target, values, reason)
+            if target is None:
+                limit.relearned = False
+                return False  # the box's range changed under the wish: nothing valid to write
+            applied = await self._apply(connector, limit, target, reason)
+            limit.relearned = False  # (kept when the write failed: tried again next time)
             if applied and disrupted:
                 self._fell_back(reason)
             return applied
         if not limit.fresh():
             return False  # not read since our last write: nothing to adopt yet
-        if limit.matches(target, values):
+        if target is not None and limit.observed_raw(values) == target[1]:
             return False
-        if reset is not None and plugged is not True and limit.matches(reset, values):
-            return False  # the box's own reset while no vehicle is plugged in
+        if reset is not None and limit.matches(reset, values):
+            if plugged is not True:
+                return False  # the box's own reset while no vehicle is plugged in
+            if wish.paused and target is not None:
+                # A car left and one came between two readings of the limit: the box
+                # put its own value back meanwhile; a pause is ours to keep.
+                return await self._apply(
+                    connector, limit, target, "a vehicle came while the box had reset its limit"
+                )
         self._adopt(connector, observed)
         return False
 
@@ -218,16 +233,12 @@ class Reconciler:
         self,
         connector: int | None,
         limit: CurrentLimit,
-        target: float,
-        values: Mapping[str, Any],
+        target: tuple[float, int],
         reason: str,
     ) -> bool:
-        try:
-            raw = limit.check(target, values)
-        except InvalidValueError:
-            return False  # the box's range changed under the wish: nothing valid to write
+        amps, raw = target
         await limit.write(raw)
-        what = "the pause" if target == 0 else f"the charging current {_amps(target)}"
+        what = "the pause" if amps == 0 else f"the charging current {_amps(amps)}"
         where = "" if connector is None else f" (connector {connector})"
         _LOGGER.info("%s: %s applied again%s: %s", self._title, what, where, reason)
         self.reapplied += 1

@@ -132,7 +132,12 @@ class AliveWrite(Keepalive):
 
 
 class TrafficWatchdog(Keepalive):
-    """Any successful transaction serves the watchdog; a poll is asked for when due."""
+    """Any successful transaction serves the watchdog; a poll is asked for when due.
+
+    The next poll is due one interval (the one in force now) after the last
+    successful transaction or the last poll asked for, whichever is later: a
+    shorter watchdog, written here or seen in a poll, shortens it at once.
+    """
 
     poll = True
 
@@ -140,17 +145,17 @@ class TrafficWatchdog(Keepalive):
         return self._reader.transport.stats.last_success
 
     def due(self) -> Due | None:
-        due = super().due()
-        if due is None or self.last_served() is None:
+        interval = self.interval()
+        served = self.last_served()
+        if interval is None or served is None:
             return None  # nothing was ever read: the first poll comes anyway
-        return due
+        since = served if self.last is None else max(served, self.last)
+        return Due(at=since + interval, what=f"keepalive ({self.kind})", poll=True)
 
     def requested(self) -> None:
         """A poll was started for the watchdog: ask again one interval later at the soonest."""
         self.count += 1
         self.last = self._clock()
-        interval = self.interval()
-        self._retry_at = None if interval is None else self._clock() + interval
 
     async def before_timeout_change(self, new_timeout: float) -> None:
         """Nothing to do: the write of the new watchdog is itself traffic."""

@@ -9,6 +9,15 @@ Timing is owned here, not by pymodbus: pymodbus gets no retries, no automatic
 reconnect and a generous timeout of its own, and this module enforces the
 real connect and request timeouts.  That keeps the behaviour identical on every
 pymodbus release Home Assistant pins (3.8.3 and newer).
+
+Logging is owned here too.  pymodbus reports what goes wrong under it at
+warning or error ("Failed to connect ..." on every attempt on 3.8.3): for the
+requests of this transport those reports are failures this module turns into
+its own errors, which the coordinator logs once when the box stops answering
+and once when it answers again.  While a request of ours runs, pymodbus's
+records are therefore taken out of the log (a context variable marks them, so
+any other use of pymodbus in the same process is untouched); their text goes
+into our error and a debug line.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
@@ -36,6 +46,33 @@ from .errors import (
 )
 
 _LOGGER = logging.getLogger(__name__)
+
+# pymodbus's own logger (pymodbus.logging.Log) on every 3.x release.
+PYMODBUS_LOGGER = "pymodbus.logging"
+# What pymodbus reported while a request (or connect) of ours was under way.
+_REPORTS: ContextVar[list[str] | None] = ContextVar("wallbox_modbus_reports", default=None)
+
+
+class _OwnRequests(logging.Filter):
+    """Takes pymodbus's records made inside our requests out of the log, keeping the text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        reports = _REPORTS.get()
+        if reports is None:
+            return True
+        text = record.getMessage()
+        if text and not text.startswith("Repeating"):
+            reports.append(text)
+        return False
+
+
+def _install_filter() -> None:
+    logger = logging.getLogger(PYMODBUS_LOGGER)
+    if not any(isinstance(f, _OwnRequests) for f in logger.filters):
+        logger.addFilter(_OwnRequests())
+
+
+_install_filter()
 
 MAX_WRITE_REGISTERS = 123  # Modbus limit for one FC16 request
 
@@ -89,6 +126,10 @@ def _check_span(address: int, count: int, limit: int) -> None:
         raise ValueError(f"registers {address}..{address + count - 1} run past 65535")
 
 
+class _ConnectionLostError(ChargerConnectionError):
+    """The connection went while a request was on it (the request may not have arrived)."""
+
+
 @dataclass
 class TransportStats:
     """Counters of one transport, for diagnostics."""
@@ -116,6 +157,13 @@ class ModbusTransport:
     with ChargerConnectionError until the backoff delay has passed (doubling
     from backoff_initial up to backoff_max); a successful connect resets it.
     An explicit connect() always tries.
+
+    A connection the box closed while it was idle (a restart, a fallback, a
+    router forgetting it) is found dead only when a request goes out on it:
+    such a request is sent once more on a new connection.  Every request is a
+    read or a write of register values, so sending it twice changes nothing.
+    A connection lost on a request of its own, or closed by close(), is an
+    error at once.
     """
 
     def __init__(
@@ -150,6 +198,7 @@ class ModbusTransport:
         self._client: AsyncModbusTcpClient | None = None
         # Resolved when the current connection is lost or close() is called.
         self._interrupted: asyncio.Future[None] | None = None
+        self._closing = 0  # close() calls under way: a lost connection is not sent again
         self._backoff = backoff_initial
         self._retry_at: float | None = None
 
@@ -191,10 +240,14 @@ class ModbusTransport:
 
         A request waiting for its reply is interrupted with ChargerConnectionError.
         """
-        if self._interrupted is not None and not self._interrupted.done():
-            self._interrupted.set_result(None)
-        async with self._lock:
-            await self._drop()
+        self._closing += 1
+        try:
+            if self._interrupted is not None and not self._interrupted.done():
+                self._interrupted.set_result(None)
+            async with self._lock:
+                await self._drop()
+        finally:
+            self._closing -= 1
 
     async def read(self, table: Table, address: int, count: int) -> list[int]:
         """Read count registers from table, starting at address (FC04 / FC03)."""
@@ -295,6 +348,8 @@ class ModbusTransport:
         await self._drop()
         interrupted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         client = self._new_client(interrupted)
+        reports: list[str] = []
+        token = _REPORTS.set(reports)
         try:
             ok = await asyncio.wait_for(client.connect(), self._timeout)
         except TimeoutError as err:
@@ -305,9 +360,13 @@ class ModbusTransport:
         except (OSError, ModbusException) as err:
             await self._connect_failed(client)
             raise ChargerConnectionError(f"{self!r}: cannot connect: {err}") from err
+        finally:
+            _REPORTS.reset(token)
         if not ok or not client.connected:
             await self._connect_failed(client)
-            raise ChargerConnectionError(f"{self!r}: cannot connect")
+            why = f": {reports[-1]}" if reports else ""
+            _LOGGER.debug("%r: cannot connect%s", self, why)
+            raise ChargerConnectionError(f"{self!r}: cannot connect{why}")
         self._client = client
         self._interrupted = interrupted
         self._backoff = self._backoff_initial
@@ -359,23 +418,39 @@ class ModbusTransport:
         write: bool = False,
     ) -> ModbusPDU:
         """Send one request and return its (non-exception) reply."""
+        reports: list[str] = []
+        token = _REPORTS.set(reports)
+        try:
+            return await self._transact_reported(
+                call, table=table, address=address, count=count, sent=sent, write=write
+            )
+        finally:
+            _REPORTS.reset(token)
+            for text in reports:
+                _LOGGER.debug("%r: pymodbus: %s", self, text)
+
+    async def _transact_reported(
+        self,
+        call: Callable[[AsyncModbusTcpClient], Awaitable[ModbusPDU]],
+        *,
+        table: Table,
+        address: int,
+        count: int,
+        sent: int,
+        write: bool,
+    ) -> ModbusPDU:
         async with self._lock:
-            client = await self._ensure_connected()
-            interrupted = self._interrupted
-            assert interrupted is not None
-            try:
-                pending = asyncio.ensure_future(call(client))
-            except ConnectionException as err:  # the client saw the connection go
-                await self._fail()
-                raise ChargerConnectionError(f"{self!r}: connection lost: {err}") from err
-            pending.add_done_callback(_consume_result)
-            self.stats.requests += 1
-            if write:
-                self.stats.writes += 1
-            else:
-                self.stats.reads += 1
-            self.stats.bytes_sent += sent
-            response = await self._await_reply(pending, interrupted)
+            for attempt in (1, 2):
+                reused = self.connected  # opened before this request, maybe long idle
+                client = await self._ensure_connected()
+                try:
+                    response = await self._send(client, call, sent=sent, write=write)
+                except _ConnectionLostError as err:
+                    if attempt == 1 and reused and not self._closing:
+                        _LOGGER.debug("%r: %s; sending again on a new connection", self, err)
+                        continue
+                    raise
+                break
 
         if isinstance(response, ExceptionResponse):
             self.stats.bytes_received += _EXCEPTION_REPLY_BYTES
@@ -384,6 +459,30 @@ class ModbusTransport:
             error = IllegalAddressError if code == 2 else ModbusExceptionError
             raise error(code, str(table), address, count)
         return response
+
+    async def _send(
+        self,
+        client: AsyncModbusTcpClient,
+        call: Callable[[AsyncModbusTcpClient], Awaitable[ModbusPDU]],
+        *,
+        sent: int,
+        write: bool,
+    ) -> ModbusPDU:
+        interrupted = self._interrupted
+        assert interrupted is not None
+        try:
+            pending = asyncio.ensure_future(call(client))
+        except ConnectionException as err:  # the client saw the connection go
+            await self._fail()
+            raise _ConnectionLostError(f"{self!r}: connection lost: {err}") from err
+        pending.add_done_callback(_consume_result)
+        self.stats.requests += 1
+        if write:
+            self.stats.writes += 1
+        else:
+            self.stats.reads += 1
+        self.stats.bytes_sent += sent
+        return await self._await_reply(pending, interrupted)
 
     async def _await_reply(
         self, pending: asyncio.Future[ModbusPDU], interrupted: asyncio.Future[None]
@@ -404,7 +503,7 @@ class ModbusTransport:
                 return pending.result()
             except ConnectionException as err:
                 await self._fail()
-                raise ChargerConnectionError(f"{self!r}: connection lost: {err}") from err
+                raise _ConnectionLostError(f"{self!r}: connection lost: {err}") from err
             except ModbusIOException as err:
                 # pymodbus's own timeout is longer than ours, so this is a reply it
                 # rejected (wrong transaction or unit id): resynchronise.
@@ -416,7 +515,7 @@ class ModbusTransport:
         pending.cancel()
         await self._fail()
         if interrupted in done:
-            raise ChargerConnectionError(f"{self!r}: connection lost")
+            raise _ConnectionLostError(f"{self!r}: connection lost")
         raise ChargerTimeoutError(f"{self!r}: no reply within {self._timeout:g} s")
 
     async def _fail(self) -> None:
