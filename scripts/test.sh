@@ -41,7 +41,7 @@ step "lint: ruff + mypy"
 run ruff "$HA2025/bin/ruff" check custom_components simulators tests scripts
 run ruff-format "$HA2025/bin/ruff" format --check custom_components simulators tests scripts
 run mypy "$HA2025/bin/mypy" --strict custom_components/wallbox_modbus simulators \
-  scripts/fuzz.py scripts/soak.py
+  scripts/fuzz.py scripts/soak.py scripts/bench_scale.py scripts/bench_watchdog.py
 
 versions=("${PYMODBUS_MATRIX[@]}")
 [ $QUICK = 1 ] && versions=(3.13.1)
